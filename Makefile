@@ -1,0 +1,31 @@
+# Thin wrapper: installs what is missing, builds Release with CMake, runs the server or the tests.
+BUILD ?= build
+JOBS ?= $(shell nproc)
+PACKAGES := cmake ninja-build g++ pkg-config libboost-dev libboost-system-dev libxxhash-dev librocksdb-dev \
+	libgtest-dev libgmock-dev libbenchmark-dev libspdlog-dev libcli11-dev libssl-dev libabsl-dev \
+	libhiredis-dev redis-server redis-tools python3 python3-redis
+SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
+
+.PHONY: deps build run test clean
+
+deps:
+	@missing=""; for p in $(PACKAGES); do \
+	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y --no-install-recommends $$missing; \
+	fi
+
+build: deps
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release
+	cmake --build $(BUILD) -j $(JOBS)
+
+run: build
+	$(BUILD)/server/latchkey-server conf/latchkey.conf
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j 2
+
+clean:
+	rm -rf $(BUILD)

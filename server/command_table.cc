@@ -1,0 +1,80 @@
+#include "server/command_table.h"
+
+#include <cctype>
+
+namespace latchkey {
+namespace {
+
+// Lowercases `name` into `buf`; returns false if it is too long to be any command's name.
+bool LowerInto(std::string_view name, char (&buf)[64], std::string_view* out) {
+  if (name.size() > sizeof(buf)) return false;
+  for (size_t i = 0; i < name.size(); ++i) {
+    buf[i] = static_cast<char>(std::tolower(static_cast<unsigned char>(name[i])));
+  }
+  *out = std::string_view(buf, name.size());
+  return true;
+}
+
+void Link(CommandSpec& spec, const CommandSpec* parent) {
+  spec.parent = parent;
+  spec.fullname = parent != nullptr ? parent->name + "|" + spec.name : spec.name;
+  for (CommandSpec& sub : spec.subcommands) Link(sub, &spec);
+}
+
+}  // namespace
+
+void CommandTable::Add(CommandSpec spec) {
+  auto owned = std::make_unique<CommandSpec>(std::move(spec));
+  Link(*owned, nullptr);
+  by_name_[owned->name] = owned.get();
+  commands_.push_back(std::move(owned));
+}
+
+const CommandSpec* CommandTable::Find(std::string_view name) const {
+  char buf[64];
+  std::string_view lower;
+  if (!LowerInto(name, buf, &lower)) return nullptr;
+  auto it = by_name_.find(absl::string_view(lower.data(), lower.size()));
+  return it == by_name_.end() ? nullptr : it->second;
+}
+
+const CommandSpec* CommandTable::FindSub(const CommandSpec& parent, std::string_view name) {
+  char buf[64];
+  std::string_view lower;
+  if (!LowerInto(name, buf, &lower)) return nullptr;
+  for (const CommandSpec& sub : parent.subcommands) {
+    if (sub.name == lower) return &sub;
+  }
+  return nullptr;
+}
+
+CommandSpec MakeCommand(std::string group, std::string name, int arity, uint32_t flags,
+                        std::vector<std::string> acl_categories, int first_key, int last_key, int key_step,
+                        CommandHandler handler, std::string summary, std::string since, std::string complexity) {
+  CommandSpec spec;
+  spec.name = std::move(name);
+  spec.arity = arity;
+  spec.flags = flags;
+  spec.acl_categories = std::move(acl_categories);
+  spec.first_key = first_key;
+  spec.last_key = last_key;
+  spec.key_step = key_step;
+  spec.handler = handler;
+  spec.group = std::move(group);
+  spec.summary = std::move(summary);
+  spec.since = std::move(since);
+  spec.complexity = std::move(complexity);
+  return spec;
+}
+
+CommandTable BuildCommandTable() {
+  CommandTable table;
+  RegisterConnectionCommands(table);
+  RegisterServerCommands(table);
+  RegisterKeyCommands(table);
+  RegisterStringCommands(table);
+  RegisterIntrospectionCommands(table);
+  return table;
+}
+
+}  // namespace latchkey

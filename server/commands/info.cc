@@ -1,0 +1,129 @@
+// INFO: the server's state as `# Section` blocks of `field:value` lines, as Redis formats them.
+#include <malloc.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <fstream>
+
+#include "fmt/format.h"
+#include "server/command_context.h"
+#include "storage/clock.h"
+
+namespace latchkey {
+namespace {
+
+std::string HumanBytes(uint64_t n) {
+  const char* units[] = {"B", "K", "M", "G", "T"};
+  double v = static_cast<double>(n);
+  int u = 0;
+  while (v >= 1024 && u < 4) {
+    v /= 1024;
+    ++u;
+  }
+  return u == 0 ? fmt::format("{}B", n) : fmt::format("{:.2f}{}", v, units[u]);
+}
+
+uint64_t UsedMemory() {
+  struct mallinfo2 mi = mallinfo2();
+  return mi.uordblks + mi.hblkhd;
+}
+
+uint64_t ResidentMemory() {
+  std::ifstream statm("/proc/self/statm");
+  uint64_t pages = 0, resident = 0;
+  statm >> pages >> resident;
+  return resident * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+}
+
+using Section = void (*)(CommandContext&, std::string&);
+
+void ServerSection(CommandContext& ctx, std::string& out) {
+  struct utsname name {};
+  uname(&name);
+  const int64_t uptime = (ctx.now_ms - ctx.server.start_ms) / 1000;
+  out += fmt::format(
+      "redis_version:{}\r\nlatchkey_version:{}\r\nredis_mode:standalone\r\nos:{} {} {}\r\narch_bits:64\r\n"
+      "multiplexing_api:epoll\r\nprocess_id:{}\r\nrun_id:{}\r\ntcp_port:{}\r\nserver_time_usec:{}\r\n"
+      "uptime_in_seconds:{}\r\nuptime_in_days:{}\r\nhz:{}\r\nconfigured_hz:{}\r\nio_threads_active:{}\r\n",
+      kRedisCompatVersion, LATCHKEY_VERSION, name.sysname, name.release, name.machine, getpid(),
+      ctx.server.run_id, ctx.server.tcp_port, NowUs(), uptime, uptime / 86400, ctx.server.config.hz(),
+      ctx.server.config.hz(), ctx.server.io_threads);
+}
+
+void ClientsSection(CommandContext& ctx, std::string& out) {
+  out += fmt::format("connected_clients:{}\r\nmaxclients:{}\r\nblocked_clients:0\r\n",
+                     ctx.server.clients.size(), ctx.server.config.maxclients());
+}
+
+void MemorySection(CommandContext& ctx, std::string& out) {
+  const uint64_t used = UsedMemory();
+  const uint64_t rss = ResidentMemory();
+  const uint64_t max = ctx.server.config.maxmemory();
+  out += fmt::format(
+      "used_memory:{}\r\nused_memory_human:{}\r\nused_memory_rss:{}\r\nused_memory_rss_human:{}\r\n"
+      "maxmemory:{}\r\nmaxmemory_human:{}\r\nmaxmemory_policy:{}\r\nmem_allocator:libc\r\n",
+      used, HumanBytes(used), rss, HumanBytes(rss), max, HumanBytes(max),
+      ctx.server.config.Find("maxmemory-policy")->get());
+}
+
+void PersistenceSection(CommandContext&, std::string& out) { out += "loading:0\r\n"; }
+
+void StatsSection(CommandContext& ctx, std::string& out) {
+  const Stats& s = ctx.server.stats;
+  uint64_t expired = 0;
+  for (int i = 0; i < ctx.server.keyspace.num_databases(); ++i) expired += ctx.server.keyspace.db(i).ExpiredKeys();
+  out += fmt::format(
+      "total_connections_received:{}\r\ntotal_commands_processed:{}\r\ntotal_net_input_bytes:{}\r\n"
+      "total_net_output_bytes:{}\r\nrejected_connections:{}\r\nexpired_keys:{}\r\nkeyspace_hits:{}\r\n"
+      "keyspace_misses:{}\r\ntotal_error_replies:{}\r\n",
+      s.Sum(&ThreadStats::connections), s.Sum(&ThreadStats::commands), s.Sum(&ThreadStats::net_input_bytes),
+      s.Sum(&ThreadStats::net_output_bytes), s.Sum(&ThreadStats::rejected_connections), expired,
+      s.Sum(&ThreadStats::keyspace_hits), s.Sum(&ThreadStats::keyspace_misses),
+      s.Sum(&ThreadStats::error_replies));
+}
+
+void KeyspaceSection(CommandContext& ctx, std::string& out) {
+  for (int i = 0; i < ctx.server.keyspace.num_databases(); ++i) {
+    Database& db = ctx.server.keyspace.db(i);
+    const size_t keys = db.Size(ctx.now_ms);
+    if (keys == 0) continue;
+    out += fmt::format("db{}:keys={},expires={},avg_ttl=0\r\n", i, keys, db.ExpiringSize(ctx.now_ms));
+  }
+}
+
+struct SectionEntry {
+  const char* name;
+  const char* title;
+  Section write;
+};
+constexpr SectionEntry kSections[] = {
+    {"server", "Server", ServerSection},       {"clients", "Clients", ClientsSection},
+    {"memory", "Memory", MemorySection},       {"persistence", "Persistence", PersistenceSection},
+    {"stats", "Stats", StatsSection},          {"keyspace", "Keyspace", KeyspaceSection},
+};
+
+}  // namespace
+
+void InfoCommand(CommandContext& ctx) {
+  bool all = ctx.argc() == 1;
+  std::vector<bool> wanted(std::size(kSections), false);
+  for (size_t j = 1; j < ctx.argc(); ++j) {
+    std::string_view arg = ctx.arg(j);
+    if (EqualsIgnoreCase(arg, "all") || EqualsIgnoreCase(arg, "everything") || EqualsIgnoreCase(arg, "default")) {
+      all = true;
+    }
+    for (size_t i = 0; i < std::size(kSections); ++i) {
+      if (EqualsIgnoreCase(arg, kSections[i].name)) wanted[i] = true;
+    }
+  }
+  std::string out;
+  for (size_t i = 0; i < std::size(kSections); ++i) {
+    if (!all && !wanted[i]) continue;
+    if (!out.empty()) out += "\r\n";
+    out += fmt::format("# {}\r\n", kSections[i].title);
+    kSections[i].write(ctx, out);
+  }
+  ctx.reply.Verbatim(out);
+}
+
+}  // namespace latchkey

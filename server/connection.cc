@@ -1,0 +1,175 @@
+#include "server/connection.h"
+
+#include <cstring>
+
+#include "server/dispatcher.h"
+#include "server/io_thread.h"
+#include "spdlog/spdlog.h"
+#include "storage/clock.h"
+
+namespace latchkey {
+
+Connection::Connection(ServerState& server, IoThread& thread, tcp::socket socket,
+                       std::shared_ptr<ClientInfo> info)
+    : server_(server),
+      thread_(thread),
+      stats_(server.stats.slot(thread.index())),
+      socket_(std::move(socket)),
+      info_(std::move(info)),
+      parser_(&limits_),
+      writer_(&out_) {
+  session_.info = info_.get();
+  session_.authenticated = !server_.config.auth_required();
+  info_->authenticated = session_.authenticated;
+}
+
+Connection::~Connection() { server_.clients.Unregister(info_->id); }
+
+void Connection::Start() {
+  boost::system::error_code ec;
+  socket_.set_option(tcp::no_delay(true), ec);
+  in_.resize(kReadChunk);
+  ReadMore();
+}
+
+void Connection::Kill() {
+  if (closed_) return;
+  closed_ = true;
+  boost::system::error_code ec;
+  socket_.shutdown(tcp::socket::shutdown_both, ec);
+  socket_.close(ec);
+  thread_.Remove(this);
+}
+
+void Connection::CloseIfIdle(int64_t now_ms, int64_t timeout_s) {
+  if (timeout_s <= 0 || closed_) return;
+  if (now_ms - info_->last_interaction_ms.load(std::memory_order_relaxed) > timeout_s * 1000) {
+    spdlog::debug("closing idle client id={}", info_->id);
+    Kill();
+  }
+}
+
+void Connection::ReadMore() {
+  if (reading_ || closed_ || session_.close_after_reply) return;
+  if (PendingOutput() > kPauseReadingBytes) return;  // resumed by OnWritten
+  if (in_.size() - in_end_ < kReadChunk / 2) in_.resize(std::max(in_.size() * 2, in_end_ + kReadChunk));
+  reading_ = true;
+  socket_.async_read_some(asio::buffer(in_.data() + in_end_, in_.size() - in_end_),
+                          [self = shared_from_this()](const boost::system::error_code& ec, size_t n) {
+                            self->OnRead(ec, n);
+                          });
+}
+
+void Connection::OnRead(const boost::system::error_code& ec, size_t n) {
+  reading_ = false;
+  if (closed_) return;
+  if (ec) {
+    Kill();
+    return;
+  }
+  in_end_ += n;
+  stats_.Add(stats_.net_input_bytes, n);
+  info_->last_interaction_ms.store(NowMs(), std::memory_order_relaxed);
+  ProcessInput();
+  if (closed_) return;
+  Flush();
+  ReadMore();
+}
+
+void Connection::ProcessInput() {
+  limits_.max_bulk_len = server_.config.proto_max_bulk_len();
+  while (in_start_ < in_end_ && !session_.close_after_reply) {
+    size_t consumed = 0;
+    auto result = parser_.Parse(in_.data() + in_start_, in_end_ - in_start_, session_.authenticated, &consumed);
+    in_start_ += consumed;
+    if (result == RequestParser::Result::kNeedMore) break;
+    if (result == RequestParser::Result::kError) {
+      writer_.Error("ERR " + parser_.error());
+      spdlog::info("protocol error from client id={} addr={}: {}", info_->id, info_->addr, parser_.error());
+      session_.close_after_reply = true;
+      break;
+    }
+    const size_t before = out_.size();
+    const bool skip = session_.skip_next;
+    const bool was_off = session_.replies_off;
+    session_.skip_next = false;
+    Dispatch(server_, session_, writer_, stats_, parser_.args());
+    if (skip || (was_off && session_.replies_off)) out_.resize(before);
+    if (OutputOverLimits()) return;
+  }
+  // Compact: keep the partial request (if any) at the front of the buffer.
+  if (in_start_ == in_end_) {
+    in_start_ = in_end_ = 0;
+    if (in_.size() > 4 * kReadChunk) {
+      in_.resize(kReadChunk);
+      in_.shrink_to_fit();
+    }
+  } else if (in_start_ > 0) {
+    std::memmove(in_.data(), in_.data() + in_start_, in_end_ - in_start_);
+    in_end_ -= in_start_;
+    in_start_ = 0;
+  }
+  const size_t pending = in_end_ - in_start_;
+  info_->query_buffer.store(pending, std::memory_order_relaxed);
+  const uint64_t limit = session_.authenticated ? server_.config.query_buffer_limit() : kUnauthenticatedQueryLimit;
+  if (pending > limit) {
+    spdlog::warn("closing client id={} addr={} that reached max query buffer length ({} bytes)", info_->id,
+                 info_->addr, pending);
+    Kill();
+  }
+}
+
+bool Connection::OutputOverLimits() {
+  const size_t pending = PendingOutput();
+  info_->output_buffer.store(pending, std::memory_order_relaxed);
+  const uint64_t hard = server_.config.output_hard_limit();
+  const uint64_t soft = server_.config.output_soft_limit();
+  bool over = hard > 0 && pending > hard;
+  if (soft > 0 && pending > soft) {
+    const int64_t now = NowMs();
+    if (soft_limit_since_ms_ == 0) soft_limit_since_ms_ = now;
+    if (now - soft_limit_since_ms_ > server_.config.output_soft_seconds() * 1000) over = true;
+  } else {
+    soft_limit_since_ms_ = 0;
+  }
+  if (over) {
+    spdlog::warn("closing client id={} addr={} for overcoming of output buffer limits ({} bytes)", info_->id,
+                 info_->addr, pending);
+    Kill();
+  }
+  return over;
+}
+
+void Connection::Flush() {
+  if (closed_ || !writing_.empty()) return;
+  if (out_.empty()) {
+    if (session_.close_after_reply) Kill();
+    return;
+  }
+  writing_.swap(out_);
+  asio::async_write(socket_, asio::buffer(writing_),
+                    [self = shared_from_this()](const boost::system::error_code& ec, size_t n) {
+                      self->OnWritten(ec, n);
+                    });
+}
+
+void Connection::OnWritten(const boost::system::error_code& ec, size_t n) {
+  if (closed_) return;
+  if (ec) {
+    Kill();
+    return;
+  }
+  stats_.Add(stats_.net_output_bytes, n);
+  writing_.clear();
+  if (writing_.capacity() > 1024 * 1024) writing_.shrink_to_fit();
+  info_->output_buffer.store(out_.size(), std::memory_order_relaxed);
+  Flush();
+  // Reading may have paused on a full output buffer, and input may hold requests not yet run.
+  if (!closed_ && !reading_ && in_end_ > in_start_ && PendingOutput() <= kPauseReadingBytes) {
+    ProcessInput();
+    Flush();
+  }
+  ReadMore();
+}
+
+}  // namespace latchkey

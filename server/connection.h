@@ -1,0 +1,79 @@
+// A Connection serves one client socket on one I/O thread for its whole life.
+//
+// Read loop: read into the input buffer, parse every complete request (RequestParser), run each in
+// order (Dispatch), append every reply to one output buffer, and write that buffer in one gathered
+// write. A write in flight does not stop reading; the next batch of replies waits in a second buffer.
+//
+// Limits: input past client-query-buffer-limit (1 MB before AUTH) closes the client; pending output
+// past kPauseReadingBytes (or the soft limit) pauses reading until the client drains it; output past
+// the hard limit, or past the soft limit for longer than its seconds, closes the client (Redis's
+// client-output-buffer-limit semantics). A protocol error is answered, then the connection closes.
+//
+// Thread-safety: every method runs on the connection's own io_context thread; Kill() may be posted from
+// anywhere through ClientInfo::kill.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "protocol/reply_writer.h"
+#include "protocol/request_parser.h"
+#include "server/asio.h"
+#include "server/command_context.h"
+
+namespace latchkey {
+
+class IoThread;
+
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(ServerState& server, IoThread& thread, tcp::socket socket, std::shared_ptr<ClientInfo> info);
+  ~Connection();
+
+  // Starts the read loop. REQUIRES: called on the owning thread.
+  void Start();
+  // Closes the socket; pending replies are dropped.
+  void Kill();
+  // Closes the client if it has been idle longer than `timeout_s` (0: never).
+  void CloseIfIdle(int64_t now_ms, int64_t timeout_s);
+
+  const ClientInfo& info() const { return *info_; }
+
+ private:
+  static constexpr size_t kReadChunk = 16 * 1024;
+  static constexpr size_t kPauseReadingBytes = 4 * 1024 * 1024;
+  static constexpr size_t kUnauthenticatedQueryLimit = 1024 * 1024;
+
+  void ReadMore();
+  void OnRead(const boost::system::error_code& ec, size_t n);
+  void ProcessInput();
+  void Flush();
+  void OnWritten(const boost::system::error_code& ec, size_t n);
+  bool OutputOverLimits();
+  size_t PendingOutput() const { return out_.size() + writing_.size(); }
+
+  ServerState& server_;
+  IoThread& thread_;
+  ThreadStats& stats_;
+  tcp::socket socket_;
+  std::shared_ptr<ClientInfo> info_;
+
+  std::vector<char> in_;
+  size_t in_start_ = 0;  // first unconsumed byte
+  size_t in_end_ = 0;    // one past the last byte read
+  RequestParser parser_;
+  ParserLimits limits_;
+
+  std::string out_;      // replies not yet handed to the socket
+  std::string writing_;  // replies of the write in flight
+  ReplyWriter writer_;
+  Session session_;
+
+  bool reading_ = false;
+  bool closed_ = false;
+  int64_t soft_limit_since_ms_ = 0;
+};
+
+}  // namespace latchkey

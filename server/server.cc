@@ -1,0 +1,178 @@
+#include "server/server.h"
+
+#include <random>
+#include <thread>
+
+#include "server/connection.h"
+#include "spdlog/spdlog.h"
+#include "storage/clock.h"
+
+namespace latchkey {
+namespace {
+
+int ResolveThreadCount(int configured) {
+  if (configured > 0) return configured;
+  unsigned cores = std::thread::hardware_concurrency();
+  return cores == 0 ? 1 : static_cast<int>(cores);
+}
+
+std::string RandomHex(size_t n) {
+  std::random_device rd;
+  static const char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (size_t i = 0; i < n; ++i) out.push_back(kHex[rd() % 16]);
+  return out;
+}
+
+bool IsLoopback(const tcp::endpoint& peer) {
+  auto a = peer.address();
+  if (a.is_loopback()) return true;
+  return a.is_v6() && a.to_v6().is_v4_mapped() &&
+         asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6()).is_loopback();
+}
+
+std::string EndpointText(const tcp::endpoint& e) {
+  return e.address().to_string() + ":" + std::to_string(e.port());
+}
+
+// Redis's reply to a non-loopback client in protected mode, abbreviated.
+constexpr std::string_view kDeniedReply =
+    "-DENIED Latchkey is running in protected mode because protected mode is enabled and no password is "
+    "set for the default user. In this mode connections are only accepted from the loopback interface. "
+    "Set a password with 'requirepass', bind to the addresses you mean, or disable protected mode.\r\n";
+
+}  // namespace
+
+Server::Server(Config& config) : config_(config) {
+  const int threads = ResolveThreadCount(config.io_threads());
+  state_ = std::make_unique<ServerState>(config, threads);
+  state_->start_ms = NowMs();
+  state_->last_save_ms = state_->start_ms;
+  state_->run_id = RandomHex(40);
+  state_->request_shutdown = [this] { RequestShutdown(); };
+  for (int i = 0; i < threads; ++i) threads_.push_back(std::make_unique<IoThread>(*state_, i));
+}
+
+Server::~Server() {
+  RequestShutdown();
+  Wait();
+}
+
+Status Server::Start() {
+  asio::io_context& main = threads_[0]->context();
+  for (const std::string& address : config_.bind()) {
+    std::string host = address[0] == '-' ? address.substr(1) : address;  // "-::1": optional address
+    boost::system::error_code ec;
+    auto ip = asio::ip::make_address(host, ec);
+    if (ec) return Status::Err("invalid bind address '" + host + "'");
+    tcp::endpoint endpoint(ip, static_cast<unsigned short>(config_.port()));
+    auto acceptor = std::make_unique<tcp::acceptor>(main);
+    acceptor->open(endpoint.protocol(), ec);
+    if (!ec) acceptor->set_option(tcp::acceptor::reuse_address(true), ec);
+    if (!ec && ip.is_v6()) acceptor->set_option(asio::ip::v6_only(true), ec);
+    if (!ec) acceptor->bind(endpoint, ec);
+    if (!ec) acceptor->listen(config_.tcp_backlog(), ec);
+    if (ec) {
+      if (address[0] == '-') continue;
+      return Status::Err("could not listen on " + EndpointText(endpoint) + ": " + ec.message());
+    }
+    state_->tcp_port = acceptor->local_endpoint().port();
+    acceptors_.push_back(std::move(acceptor));
+  }
+  if (acceptors_.empty()) return Status::Err("no address to listen on");
+  for (size_t i = 0; i < acceptors_.size(); ++i) Accept(i);
+
+  signals_ = std::make_unique<asio::signal_set>(main, SIGINT, SIGTERM);
+  signals_->async_wait([this](const boost::system::error_code& ec, int signal) {
+    if (ec) return;
+    spdlog::warn("received {}, scheduling shutdown", signal == SIGINT ? "SIGINT" : "SIGTERM");
+    RequestShutdown();
+  });
+  expiry_timer_ = std::make_unique<asio::steady_timer>(main);
+  ScheduleActiveExpiry();
+  for (auto& t : threads_) t->Run();
+  spdlog::info("Latchkey ready to accept connections on port {} ({} I/O threads)", state_->tcp_port,
+               threads_.size());
+  return Status::Ok();
+}
+
+void Server::Accept(size_t acceptor_index) {
+  tcp::acceptor& acceptor = *acceptors_[acceptor_index];
+  const size_t target = next_thread_;
+  next_thread_ = (next_thread_ + 1) % threads_.size();
+  acceptor.async_accept(threads_[target]->context(), [this, acceptor_index, target](
+                                                          const boost::system::error_code& ec, tcp::socket socket) {
+    if (ec == asio::error::operation_aborted || state_->shutting_down) return;
+    if (!ec) OnAccepted(std::move(socket), *threads_[target]);
+    Accept(acceptor_index);
+  });
+}
+
+void Server::OnAccepted(tcp::socket socket, IoThread& thread) {
+  ThreadStats& stats = state_->stats.slot(0);
+  boost::system::error_code ec;
+  tcp::endpoint peer = socket.remote_endpoint(ec);
+  if (ec) return;
+  if (config_.protected_mode() && !config_.auth_required() && !IsLoopback(peer)) {
+    boost::system::error_code ignored;
+    asio::write(socket, asio::buffer(kDeniedReply), ignored);
+    stats.Add(stats.rejected_connections);
+    return;
+  }
+  auto info = state_->clients.Register(config_.maxclients());
+  if (info == nullptr) {
+    boost::system::error_code ignored;
+    asio::write(socket, asio::buffer(std::string_view("-ERR max number of clients reached\r\n")), ignored);
+    stats.Add(stats.rejected_connections);
+    return;
+  }
+  stats.Add(stats.connections);
+  info->addr = EndpointText(peer);
+  info->laddr = EndpointText(socket.local_endpoint(ec));
+  info->created_ms = NowMs();
+  info->last_interaction_ms = info->created_ms;
+  auto connection = std::make_shared<Connection>(*state_, thread, std::move(socket), info);
+  std::weak_ptr<Connection> weak = connection;
+  info->kill = [&thread, weak] {
+    asio::post(thread.context(), [weak] {
+      if (auto c = weak.lock()) c->Kill();
+    });
+  };
+  asio::post(thread.context(), [&thread, connection] {
+    thread.Add(connection);
+    connection->Start();
+  });
+}
+
+void Server::ScheduleActiveExpiry() {
+  const int hz = config_.hz();
+  expiry_timer_->expires_after(std::chrono::microseconds(1000000 / (hz > 0 ? hz : 10)));
+  expiry_timer_->async_wait([this](const boost::system::error_code& ec) {
+    if (ec || state_->shutting_down) return;
+    // Simple active expiry: every tick, each shard drops up to a bounded number of expired keys, in
+    // deadline order. The expiry-engine work replaces the fixed bound with a time budget.
+    const size_t per_shard = 20 * static_cast<size_t>(config_.active_expire_effort());
+    const int64_t now = NowMs();
+    for (int i = 0; i < state_->keyspace.num_databases(); ++i) {
+      state_->keyspace.db(i).RemoveExpired(now, per_shard);
+    }
+    ScheduleActiveExpiry();
+  });
+}
+
+void Server::RequestShutdown() {
+  if (state_->shutting_down.exchange(true)) return;
+  asio::post(threads_[0]->context(), [this] {
+    boost::system::error_code ec;
+    for (auto& a : acceptors_) a->close(ec);
+    if (signals_) signals_->cancel(ec);
+    if (expiry_timer_) expiry_timer_->cancel();
+    for (auto& t : threads_) t->Stop();
+  });
+}
+
+void Server::Wait() {
+  for (auto& t : threads_) t->Join();
+}
+
+}  // namespace latchkey

@@ -1,0 +1,44 @@
+// Server is the network layer: it binds the configured addresses, starts `io-threads` IoThreads, hands
+// accepted sockets to them round-robin, runs the periodic tasks (active expiry), and shuts everything
+// down on SIGTERM/SIGINT or SHUTDOWN.
+//
+// Thread-safety: Start() and Wait() from the main thread; RequestShutdown() from anywhere.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "server/asio.h"
+#include "server/io_thread.h"
+#include "server/server_state.h"
+
+namespace latchkey {
+
+class Server {
+ public:
+  explicit Server(Config& config);
+  ~Server();
+
+  // Binds and starts serving. Returns an error (e.g. address in use) without starting anything.
+  Status Start();
+  // Blocks until the server has shut down.
+  void Wait();
+  void RequestShutdown();
+
+  ServerState& state() { return *state_; }
+
+ private:
+  void Accept(size_t acceptor_index);
+  void ScheduleActiveExpiry();
+  void OnAccepted(tcp::socket socket, IoThread& thread);
+
+  Config& config_;
+  std::unique_ptr<ServerState> state_;
+  std::vector<std::unique_ptr<IoThread>> threads_;
+  std::vector<std::unique_ptr<tcp::acceptor>> acceptors_;
+  std::unique_ptr<asio::signal_set> signals_;
+  std::unique_ptr<asio::steady_timer> expiry_timer_;
+  size_t next_thread_ = 0;
+};
+
+}  // namespace latchkey

@@ -1,0 +1,42 @@
+// A Shard is one lock-protected slice of a database: its keys (KeyTable), their expiry index
+// (ExpiryHeap) and counters. Keys map to shards by XXH3, so unrelated keys rarely share a lock.
+//
+// Thread-safety: every member except `mu` may only be touched with `mu` held. Code outside storage/
+// reaches shards only through KeyAccess, which takes the locks in a deadlock-free order.
+#pragma once
+
+#include <cstdint>
+#include <mutex>
+
+#include "storage/expiry_heap.h"
+#include "storage/key_table.h"
+
+namespace latchkey {
+
+struct Shard {
+  std::mutex mu;
+  KeyTable table;
+  ExpiryHeap expiry;
+  uint64_t expired_keys = 0;  // keys removed because their deadline passed (lazily or actively)
+
+  // Removes `node` from the table and the expiry index.
+  void EraseNode(KeyNode* node) {
+    expiry.Remove(node);
+    table.Erase(node);
+  }
+
+  // Removes up to `limit` keys whose deadline is before `now_ms`; returns how many were removed.
+  size_t RemoveExpired(int64_t now_ms, size_t limit) {
+    size_t removed = 0;
+    while (removed < limit) {
+      KeyNode* top = expiry.Top();
+      if (top == nullptr || !IsExpired(*top, now_ms)) break;
+      EraseNode(top);
+      ++removed;
+    }
+    expired_keys += removed;
+    return removed;
+  }
+};
+
+}  // namespace latchkey
