@@ -13,7 +13,9 @@ int HexValue(char c) {
   return -1;
 }
 
-bool IsSpace(char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; }
+bool IsSpace(char c) {
+  return std::isspace(static_cast<unsigned char>(c)) != 0;
+}
 
 char Unescape(char c) {
   switch (c) {

@@ -22,8 +22,9 @@ void ReplyWriter::Error(std::string_view text) {
   const size_t start = out_->size() + 1;
   out_->push_back('-');
   out_->append(text);
-  std::replace_if(out_->begin() + static_cast<std::ptrdiff_t>(start), out_->end(),
-                  [](char c) { return c == '\r' || c == '\n'; }, ' ');
+  std::replace_if(
+      out_->begin() + static_cast<std::ptrdiff_t>(start), out_->end(),
+      [](char c) { return c == '\r' || c == '\n'; }, ' ');
   out_->append("\r\n");
 }
 
@@ -39,12 +40,24 @@ void ReplyWriter::Bulk(std::string_view value) {
   out_->append("\r\n");
 }
 
-void ReplyWriter::Null() { out_->append(resp3_ ? "_\r\n" : "$-1\r\n"); }
-void ReplyWriter::NullArray() { out_->append(resp3_ ? "_\r\n" : "*-1\r\n"); }
-void ReplyWriter::Array(size_t n) { Header('*', n); }
-void ReplyWriter::Map(size_t n) { resp3_ ? Header('%', n) : Header('*', n * 2); }
-void ReplyWriter::Set(size_t n) { Header(resp3_ ? '~' : '*', n); }
-void ReplyWriter::Push(size_t n) { Header(resp3_ ? '>' : '*', n); }
+void ReplyWriter::Null() {
+  out_->append(resp3_ ? "_\r\n" : "$-1\r\n");
+}
+void ReplyWriter::NullArray() {
+  out_->append(resp3_ ? "_\r\n" : "*-1\r\n");
+}
+void ReplyWriter::Array(size_t n) {
+  Header('*', n);
+}
+void ReplyWriter::Map(size_t n) {
+  resp3_ ? Header('%', n) : Header('*', n * 2);
+}
+void ReplyWriter::Set(size_t n) {
+  Header(resp3_ ? '~' : '*', n);
+}
+void ReplyWriter::Push(size_t n) {
+  Header(resp3_ ? '>' : '*', n);
+}
 
 void ReplyWriter::Double(double value) {
   std::string text = FormatDouble(value);

@@ -33,7 +33,7 @@ class ReplyWriter {
   void Null();       // RESP2: $-1   RESP3: _
   void NullArray();  // RESP2: *-1   RESP3: _
   void Array(size_t n);
-  void Map(size_t n);   // n key/value pairs
+  void Map(size_t n);  // n key/value pairs
   void Set(size_t n);
   void Push(size_t n);  // RESP2: an array
   void Double(double value);

@@ -33,7 +33,7 @@ RequestParser::Result RequestParser::Parse(const char* data, size_t size, bool a
     const size_t left = size - skipped;
     size_t used = 0;
     Result r = (in_multibulk_ || start[0] == '*') ? ParseMultibulk(start, left, authenticated, &used)
-                                                   : ParseInline(start, left, &used);
+                                                  : ParseInline(start, left, &used);
     if (r == Result::kRequest && args_.empty()) {  // empty request: consume and go on
       skipped += used;
       continue;
@@ -69,7 +69,7 @@ RequestParser::Result RequestParser::ParseMultibulk(const char* data, size_t siz
       return Fail("Protocol error: invalid multibulk length");
     }
     if (count > static_cast<int64_t>(limits_->unauthenticated_max_multibulk_len) && !authenticated) {
-      return Fail("Protocol error: invalid multibulk length");
+      return Fail("Protocol error: unauthenticated multibulk length");
     }
     args_.clear();
     if (count <= 0) {
@@ -99,7 +99,7 @@ RequestParser::Result RequestParser::ParseMultibulk(const char* data, size_t siz
         return Fail("Protocol error: invalid bulk length");
       }
       if (static_cast<uint64_t>(len) > limits_->unauthenticated_max_bulk_len && !authenticated) {
-        return Fail("Protocol error: invalid bulk length");
+        return Fail("Protocol error: unauthenticated bulk length");
       }
       bulk_len_ = len;
       pos_ = cr + 2;

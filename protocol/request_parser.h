@@ -40,7 +40,8 @@ class RequestParser {
  public:
   enum class Result {
     kRequest,   // args() holds a complete request; *consumed bytes of data belong to it
-    kNeedMore,  // the request is incomplete; call again with the same start and more bytes
+    kNeedMore,  // the request is incomplete: drop the *consumed bytes (empty requests skipped before
+                // it, usually 0), then call again from there once more bytes arrived
     kError,     // protocol violation; error() has the text (without the "ERR " prefix)
   };
 
@@ -66,9 +67,9 @@ class RequestParser {
 
   // Progress through a multibulk request, as offsets from its first byte.
   bool in_multibulk_ = false;
-  size_t pos_ = 0;                 // next byte to look at
-  int64_t pending_args_ = 0;       // elements still to read
-  int64_t bulk_len_ = -1;          // length of the bulk being read, or -1 before its `$` line
+  size_t pos_ = 0;                                // next byte to look at
+  int64_t pending_args_ = 0;                      // elements still to read
+  int64_t bulk_len_ = -1;                         // length of the bulk being read, or -1 before its `$` line
   std::vector<std::pair<size_t, size_t>> spans_;  // (offset, length) of the elements read so far
 
   std::string inline_scratch_;

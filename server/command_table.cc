@@ -50,7 +50,8 @@ const CommandSpec* CommandTable::FindSub(const CommandSpec& parent, std::string_
 
 CommandSpec MakeCommand(std::string group, std::string name, int arity, uint32_t flags,
                         std::vector<std::string> acl_categories, int first_key, int last_key, int key_step,
-                        CommandHandler handler, std::string summary, std::string since, std::string complexity) {
+                        CommandHandler handler, std::string summary, std::string since,
+                        std::string complexity) {
   CommandSpec spec;
   spec.name = std::move(name);
   spec.arity = arity;

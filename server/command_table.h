@@ -27,7 +27,7 @@ enum CommandFlag : uint32_t {
   kCmdReadonly = 1 << 1,
   kCmdFast = 1 << 2,
   kCmdAdmin = 1 << 3,
-  kCmdNoAuth = 1 << 4,     // allowed before AUTH
+  kCmdNoAuth = 1 << 4,  // allowed before AUTH
   kCmdLoading = 1 << 5,
   kCmdStale = 1 << 6,
   kCmdNoScript = 1 << 7,
@@ -40,15 +40,15 @@ enum CommandFlag : uint32_t {
 };
 
 struct CommandSpec {
-  std::string name;      // lowercase, e.g. "get", or "setname" for CLIENT SETNAME
-  int arity = 0;         // > 0: exact argument count (with the name); < 0: at least -arity
+  std::string name;  // lowercase, e.g. "get", or "setname" for CLIENT SETNAME
+  int arity = 0;     // > 0: exact argument count (with the name); < 0: at least -arity
   uint32_t flags = 0;
   std::vector<std::string> acl_categories;  // without '@', e.g. "string", "fast"
-  int first_key = 0;     // 0: no keys
-  int last_key = 0;      // -1: the last argument
+  int first_key = 0;                        // 0: no keys
+  int last_key = 0;                         // -1: the last argument
   int key_step = 0;
   CommandHandler handler = nullptr;
-  std::string group;     // COMMAND DOCS: "string", "generic", "server", "connection"
+  std::string group;  // COMMAND DOCS: "string", "generic", "server", "connection"
   std::string summary;
   std::string since;
   std::string complexity;
@@ -83,14 +83,15 @@ class CommandTable {
 // Builds a spec from the fields Redis's command JSON gives, in that order.
 CommandSpec MakeCommand(std::string group, std::string name, int arity, uint32_t flags,
                         std::vector<std::string> acl_categories, int first_key, int last_key, int key_step,
-                        CommandHandler handler, std::string summary, std::string since, std::string complexity);
+                        CommandHandler handler, std::string summary, std::string since,
+                        std::string complexity);
 
 // Makes specs of one COMMAND DOCS group: `CommandGroup Cmd{"string"}; t.Add(Cmd("get", 2, ...));`
 struct CommandGroup {
   std::string group;
   CommandSpec operator()(std::string name, int arity, uint32_t flags, std::vector<std::string> acl_categories,
-                         int first_key, int last_key, int key_step, CommandHandler handler, std::string summary,
-                         std::string since, std::string complexity) const {
+                         int first_key, int last_key, int key_step, CommandHandler handler,
+                         std::string summary, std::string since, std::string complexity) const {
     return MakeCommand(group, std::move(name), arity, flags, std::move(acl_categories), first_key, last_key,
                        key_step, handler, std::move(summary), std::move(since), std::move(complexity));
   }

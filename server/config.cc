@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <cctype>
-#include <fstream>
 #include <cstdio>
+#include <fstream>
 #include <sstream>
 
 #include "storage/numbers.h"
@@ -57,21 +57,31 @@ bool ParseMemory(std::string_view text, uint64_t* bytes) {
   if (digits == 0) return false;
   std::string_view unit = std::string_view(t).substr(digits);
   uint64_t mul = 1;
-  if (unit.empty() || unit == "b") mul = 1;
-  else if (unit == "k") mul = 1000;
-  else if (unit == "kb") mul = 1024;
-  else if (unit == "m") mul = 1000 * 1000;
-  else if (unit == "mb") mul = 1024 * 1024;
-  else if (unit == "g") mul = 1000ull * 1000 * 1000;
-  else if (unit == "gb") mul = 1024ull * 1024 * 1024;
-  else return false;
+  if (unit.empty() || unit == "b")
+    mul = 1;
+  else if (unit == "k")
+    mul = 1000;
+  else if (unit == "kb")
+    mul = 1024;
+  else if (unit == "m")
+    mul = 1000 * 1000;
+  else if (unit == "mb")
+    mul = 1024 * 1024;
+  else if (unit == "g")
+    mul = 1000ull * 1000 * 1000;
+  else if (unit == "gb")
+    mul = 1024ull * 1024 * 1024;
+  else
+    return false;
   int64_t n = 0;
   if (!ParseInt64(std::string_view(t).substr(0, digits), &n)) return false;
   if (__builtin_mul_overflow(static_cast<uint64_t>(n), mul, bytes)) return false;
   return true;
 }
 
-void Config::Register(Directive directive) { directives_.push_back(std::move(directive)); }
+void Config::Register(Directive directive) {
+  directives_.push_back(std::move(directive));
+}
 
 Config::Config() {
   bind_ = {"127.0.0.1"};
@@ -81,7 +91,8 @@ Config::Config() {
   fsync_ = "everysec";
 
   // Helpers that bind a table row to one field; each returns the row.
-  auto integer = [this](std::string name, bool live, int64_t min, int64_t max, auto* field, std::string help) {
+  auto integer = [this](std::string name, bool live, int64_t min, int64_t max, auto* field,
+                        std::string help) {
     Register({std::move(name), live, std::move(help),
               [field, min, max](std::string_view v) {
                 int64_t n = 0;
@@ -147,10 +158,10 @@ Config::Config() {
               std::string out;
               for (const auto& b : bind_) out += (out.empty() ? "" : " ") + b;
               return out;
-            }});
+            },
+            /*multi_word=*/true});
   integer("port", false, 0, 65535, &port_, "TCP port");
-  boolean("protected-mode", true, &protected_mode_,
-          "refuse non-loopback clients when no password is set");
+  boolean("protected-mode", true, &protected_mode_, "refuse non-loopback clients when no password is set");
   Register({"requirepass", true, "password clients must AUTH with (empty: none)",
             [this](std::string_view v) {
               std::lock_guard lock(mu_);
@@ -174,7 +185,8 @@ Config::Config() {
             "normal <hard> <soft> <soft-seconds>: limits on a client's pending replies (0: none)",
             [this](std::string_view v) {
               auto words = SplitWords(v);
-              if (words.size() % 4 != 0 || words.empty()) return Status::Err("Wrong number of arguments in buffer limit configuration.");
+              if (words.size() % 4 != 0 || words.empty())
+                return Status::Err("Wrong number of arguments in buffer limit configuration.");
               for (size_t i = 0; i < words.size(); i += 4) {
                 std::string cls = Lower(words[i]);
                 uint64_t hard = 0, soft = 0;
@@ -184,7 +196,8 @@ Config::Config() {
                 }
                 if (!ParseMemory(words[i + 1], &hard) || !ParseMemory(words[i + 2], &soft) ||
                     !ParseInt64(words[i + 3], &secs) || secs < 0) {
-                  return Status::Err("Error in hard, soft or soft_seconds setting in buffer limit configuration.");
+                  return Status::Err(
+                      "Error in hard, soft or soft_seconds setting in buffer limit configuration.");
                 }
                 if (cls == "normal") {
                   output_hard_limit_ = hard;
@@ -196,9 +209,11 @@ Config::Config() {
             },
             [this] {
               return "normal " + std::to_string(output_hard_limit_.load()) + " " +
-                     std::to_string(output_soft_limit_.load()) + " " + std::to_string(output_soft_seconds_.load()) +
+                     std::to_string(output_soft_limit_.load()) + " " +
+                     std::to_string(output_soft_seconds_.load()) +
                      " slave 268435456 67108864 60 pubsub 33554432 8388608 60";
-            }});
+            },
+            /*multi_word=*/true});
   memory("maxmemory", true, &maxmemory_, "memory limit for generic keys (0: none)");
   text("maxmemory-policy", true, &maxmemory_policy_,
        {"volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl", "allkeys-lru", "allkeys-lfu",
@@ -211,7 +226,8 @@ Config::Config() {
               std::string value = Lower(v);
               if (value != "debug" && value != "verbose" && value != "notice" && value != "warning" &&
                   value != "nothing") {
-                return Status::Err("argument(s) must be one of the following: debug, verbose, notice, warning, nothing");
+                return Status::Err(
+                    "argument(s) must be one of the following: debug, verbose, notice, warning, nothing");
               }
               std::function<void(const std::string&)> callback;
               {
@@ -243,7 +259,8 @@ const Config::Directive* Config::Find(std::string_view name) const {
 
 Status Config::Set(std::string_view name, std::string_view value, bool live) {
   const Directive* d = Find(name);
-  if (d == nullptr) return Status::Err("Unknown option or number of arguments for CONFIG SET - '" + std::string(name) + "'");
+  if (d == nullptr)
+    return Status::Err("Unknown option or number of arguments for CONFIG SET - '" + std::string(name) + "'");
   if (live && !d->mutable_live) return Status::Err("can't set immutable config");
   Status s = d->set(value);
   if (s.ok() && live) {

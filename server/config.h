@@ -32,6 +32,7 @@ class Config {
     std::string help;
     std::function<Status(std::string_view)> set;
     std::function<std::string()> get;
+    bool multi_word = false;  // the value is a list of words (bind, client-output-buffer-limit)
   };
 
   // Applies a config file's text: `directive value...` lines, `#` comments. Errors name the line.

@@ -23,7 +23,9 @@ Connection::Connection(ServerState& server, IoThread& thread, tcp::socket socket
   info_->authenticated = session_.authenticated;
 }
 
-Connection::~Connection() { server_.clients.Unregister(info_->id); }
+Connection::~Connection() {
+  server_.clients.Unregister(info_->id);
+}
 
 void Connection::Start() {
   boost::system::error_code ec;
@@ -54,10 +56,9 @@ void Connection::ReadMore() {
   if (PendingOutput() > kPauseReadingBytes) return;  // resumed by OnWritten
   if (in_.size() - in_end_ < kReadChunk / 2) in_.resize(std::max(in_.size() * 2, in_end_ + kReadChunk));
   reading_ = true;
-  socket_.async_read_some(asio::buffer(in_.data() + in_end_, in_.size() - in_end_),
-                          [self = shared_from_this()](const boost::system::error_code& ec, size_t n) {
-                            self->OnRead(ec, n);
-                          });
+  socket_.async_read_some(
+      asio::buffer(in_.data() + in_end_, in_.size() - in_end_),
+      [self = shared_from_this()](const boost::system::error_code& ec, size_t n) { self->OnRead(ec, n); });
 }
 
 void Connection::OnRead(const boost::system::error_code& ec, size_t n) {
@@ -80,7 +81,8 @@ void Connection::ProcessInput() {
   limits_.max_bulk_len = server_.config.proto_max_bulk_len();
   while (in_start_ < in_end_ && !session_.close_after_reply) {
     size_t consumed = 0;
-    auto result = parser_.Parse(in_.data() + in_start_, in_end_ - in_start_, session_.authenticated, &consumed);
+    auto result =
+        parser_.Parse(in_.data() + in_start_, in_end_ - in_start_, session_.authenticated, &consumed);
     in_start_ += consumed;
     if (result == RequestParser::Result::kNeedMore) break;
     if (result == RequestParser::Result::kError) {
@@ -111,7 +113,8 @@ void Connection::ProcessInput() {
   }
   const size_t pending = in_end_ - in_start_;
   info_->query_buffer.store(pending, std::memory_order_relaxed);
-  const uint64_t limit = session_.authenticated ? server_.config.query_buffer_limit() : kUnauthenticatedQueryLimit;
+  const uint64_t limit =
+      session_.authenticated ? server_.config.query_buffer_limit() : kUnauthenticatedQueryLimit;
   if (pending > limit) {
     spdlog::warn("closing client id={} addr={} that reached max query buffer length ({} bytes)", info_->id,
                  info_->addr, pending);
@@ -147,10 +150,9 @@ void Connection::Flush() {
     return;
   }
   writing_.swap(out_);
-  asio::async_write(socket_, asio::buffer(writing_),
-                    [self = shared_from_this()](const boost::system::error_code& ec, size_t n) {
-                      self->OnWritten(ec, n);
-                    });
+  asio::async_write(
+      socket_, asio::buffer(writing_),
+      [self = shared_from_this()](const boost::system::error_code& ec, size_t n) { self->OnWritten(ec, n); });
 }
 
 void Connection::OnWritten(const boost::system::error_code& ec, size_t n) {

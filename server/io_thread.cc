@@ -10,7 +10,9 @@ namespace latchkey {
 IoThread::IoThread(ServerState& server, int index)
     : server_(server), index_(index), work_(asio::make_work_guard(context_)), sweep_timer_(context_) {}
 
-IoThread::~IoThread() { Join(); }
+IoThread::~IoThread() {
+  Join();
+}
 
 void IoThread::Run() {
   ScheduleIdleSweep();

@@ -29,12 +29,18 @@ int main(int argc, char** argv) {
   std::string config_file;
   app.add_option("config-file", config_file, "redis.conf-style configuration file");
   app.set_version_flag("-v,--version", std::string("latchkey-server v=") + LATCHKEY_VERSION);
-  // Every directive is also a flag: --port 7000, --bind 127.0.0.1 ::1.
+  // Every directive is also a flag: --port 7000, --bind 127.0.0.1 ::1. Only directives whose value is a
+  // list take several words, so a config file named after the flags is not swallowed by one of them.
   std::vector<std::pair<std::string, std::vector<std::string>>> flags;
   flags.reserve(config.directives().size());
   for (const auto& d : config.directives()) {
     flags.emplace_back(d.name, std::vector<std::string>{});
-    app.add_option("--" + d.name, flags.back().second, d.help)->expected(1, -1)->allow_extra_args();
+    auto* option = app.add_option("--" + d.name, flags.back().second, d.help);
+    if (d.multi_word) {
+      option->expected(1, -1)->allow_extra_args();
+    } else {
+      option->expected(1)->allow_extra_args(false);
+    }
   }
   CLI11_PARSE(app, argc, argv);
 

@@ -100,12 +100,13 @@ void Server::Accept(size_t acceptor_index) {
   tcp::acceptor& acceptor = *acceptors_[acceptor_index];
   const size_t target = next_thread_;
   next_thread_ = (next_thread_ + 1) % threads_.size();
-  acceptor.async_accept(threads_[target]->context(), [this, acceptor_index, target](
-                                                          const boost::system::error_code& ec, tcp::socket socket) {
-    if (ec == asio::error::operation_aborted || state_->shutting_down) return;
-    if (!ec) OnAccepted(std::move(socket), *threads_[target]);
-    Accept(acceptor_index);
-  });
+  acceptor.async_accept(
+      threads_[target]->context(),
+      [this, acceptor_index, target](const boost::system::error_code& ec, tcp::socket socket) {
+        if (ec == asio::error::operation_aborted || state_->shutting_down) return;
+        if (!ec) OnAccepted(std::move(socket), *threads_[target]);
+        Accept(acceptor_index);
+      });
 }
 
 void Server::OnAccepted(tcp::socket socket, IoThread& thread) {

@@ -41,8 +41,8 @@ struct ServerState {
   const int io_threads;
   int64_t start_ms = 0;
   std::atomic<int64_t> last_save_ms{0};  // LASTSAVE; the start time until the first save
-  std::string run_id;             // 40 hex characters, random per start
-  int tcp_port = 0;               // the port actually bound
+  std::string run_id;                    // 40 hex characters, random per start
+  int tcp_port = 0;                      // the port actually bound
   std::atomic<bool> shutting_down{false};
   std::function<void()> request_shutdown;  // asks the network layer to stop; safe from any thread
 };

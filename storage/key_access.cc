@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-
 namespace latchkey {
 
 KeyAccess::KeyAccess(Database& db, int64_t now_ms, std::string_view key) : db_(db), now_ms_(now_ms) {
@@ -58,7 +57,9 @@ KeyNode* KeyAccess::Create(std::string_view key) {
   return node;
 }
 
-void KeyAccess::Erase(KeyNode* node) { ShardOf(node->hash).EraseNode(node); }
+void KeyAccess::Erase(KeyNode* node) {
+  ShardOf(node->hash).EraseNode(node);
+}
 
 void KeyAccess::SetExpiry(KeyNode* node, int64_t expire_at_ms) {
   node->expire_at_ms = expire_at_ms;

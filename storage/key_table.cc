@@ -16,7 +16,9 @@ std::string_view TypeName(ValueType type) {
   return "none";
 }
 
-KeyTable::~KeyTable() { Clear(); }
+KeyTable::~KeyTable() {
+  Clear();
+}
 
 KeyNode* KeyTable::Find(std::string_view key, uint64_t hash) const {
   if (buckets_.empty()) return nullptr;

@@ -155,7 +155,9 @@ std::optional<ObjectInfo> DescribeObject(Database& db, int64_t now_ms, std::stri
 }
 
 // Heap bytes a std::string owns beyond its own object (none while the text fits the small buffer).
-static size_t StringHeap(const std::string& s) { return s.capacity() > 15 ? s.capacity() + 1 : 0; }
+static size_t StringHeap(const std::string& s) {
+  return s.capacity() > 15 ? s.capacity() + 1 : 0;
+}
 
 std::optional<size_t> KeyMemoryUsage(Database& db, int64_t now_ms, std::string_view key) {
   KeyAccess access(db, now_ms, key);
@@ -169,7 +171,8 @@ std::optional<size_t> KeyMemoryUsage(Database& db, int64_t now_ms, std::string_v
         if constexpr (std::is_same_v<T, std::string>) {
           bytes += StringHeap(value);
         } else if constexpr (std::is_same_v<T, HashValue>) {
-          for (const auto& [field, v] : value) bytes += sizeof(std::pair<std::string, std::string>) + 1 + StringHeap(field) + StringHeap(v);
+          for (const auto& [field, v] : value)
+            bytes += sizeof(std::pair<std::string, std::string>) + 1 + StringHeap(field) + StringHeap(v);
         } else {
           for (const auto& member : value) bytes += sizeof(std::string) + 1 + StringHeap(member);
         }

@@ -47,8 +47,8 @@ Status RenameKey(Database& db, int64_t now_ms, std::string_view from, std::strin
 std::vector<std::string> KeysMatching(Database& db, int64_t now_ms, std::string_view pattern);
 
 struct ScanFilter {
-  std::string_view pattern;              // empty: all keys
-  std::optional<ValueType> type;         // nullopt: all types
+  std::string_view pattern;       // empty: all keys
+  std::optional<ValueType> type;  // nullopt: all types
 };
 // SCAN: appends matching keys of one step to *out and returns the next cursor (0 when complete).
 uint64_t ScanKeys(Database& db, int64_t now_ms, uint64_t cursor, size_t count, const ScanFilter& filter,

@@ -7,7 +7,9 @@
 
 namespace latchkey {
 
-uint64_t Database::HashKey(std::string_view key) { return XXH3_64bits(key.data(), key.size()); }
+uint64_t Database::HashKey(std::string_view key) {
+  return XXH3_64bits(key.data(), key.size());
+}
 
 size_t Database::Size(int64_t now_ms) {
   size_t total = 0;

@@ -58,7 +58,7 @@ bool ParseLongDouble(std::string_view s, long double* out) {
   char* end = nullptr;
   errno = 0;
   long double value = std::strtold(buf, &end);
-  if (*end != '\0') return false;
+  if (end != buf + s.size()) return false;  // also rejects an embedded NUL
   if (errno == ERANGE && (value == HUGE_VALL || value == -HUGE_VALL || std::fpclassify(value) == FP_ZERO)) {
     return false;
   }
@@ -73,7 +73,7 @@ bool ParseDouble(std::string_view s, double* out) {
   char* end = nullptr;
   errno = 0;
   double value = std::strtod(buf, &end);
-  if (*end != '\0') return false;
+  if (end != buf + s.size()) return false;  // also rejects an embedded NUL
   if (errno == ERANGE && (value == HUGE_VAL || value == -HUGE_VAL || std::fpclassify(value) == FP_ZERO)) {
     return false;
   }

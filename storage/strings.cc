@@ -8,7 +8,9 @@
 namespace latchkey {
 namespace {
 
-bool IsString(const KeyNode* node) { return TypeOf(node->value) == ValueType::kString; }
+bool IsString(const KeyNode* node) {
+  return TypeOf(node->value) == ValueType::kString;
+}
 
 // Replaces the value of `node` with `value` as a fresh (not edited-in-place) string.
 void AssignString(KeyNode* node, std::string_view value) {

@@ -29,15 +29,15 @@ Status StringGet(Database& db, int64_t now_ms, std::string_view key, StringSink 
 struct SetParams {
   enum class Condition { kAlways, kIfAbsent, kIfPresent };  // -, NX, XX
   Condition condition = Condition::kAlways;
-  bool return_old = false;            // GET: report the previous value
-  bool keep_ttl = false;              // KEEPTTL
-  int64_t deadline_ms = kNoExpiry;    // EX/PX/EXAT/PXAT, already absolute
+  bool return_old = false;          // GET: report the previous value
+  bool keep_ttl = false;            // KEEPTTL
+  int64_t deadline_ms = kNoExpiry;  // EX/PX/EXAT/PXAT, already absolute
 };
 
 struct SetOutcome {
-  bool applied = false;    // the value was written (NX/XX held)
-  bool had_old = false;    // with return_old: the key existed
-  std::string old_value;   // with return_old: its previous value
+  bool applied = false;   // the value was written (NX/XX held)
+  bool had_old = false;   // with return_old: the key existed
+  std::string old_value;  // with return_old: its previous value
 };
 
 // SET and its variants. With return_old, WrongType if the key holds another type (nothing is written).

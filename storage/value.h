@@ -26,7 +26,9 @@ using SetValue = absl::flat_hash_set<std::string>;
 // Alternatives are in ValueType order, so `value.index()` is the type.
 using Value = std::variant<std::string, HashValue, SetValue>;
 
-inline ValueType TypeOf(const Value& value) { return static_cast<ValueType>(value.index()); }
+inline ValueType TypeOf(const Value& value) {
+  return static_cast<ValueType>(value.index());
+}
 
 // How Redis would have encoded a string, which OBJECT ENCODING reports: as written by SET (int if it
 // is a canonical integer, else embstr up to 44 bytes, else raw), computed (INCRBYFLOAT: never int), or

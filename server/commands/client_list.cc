@@ -82,7 +82,8 @@ void ClientKillCommand(CommandContext& ctx) {
     if (j + 1 >= ctx.argc()) return ctx.ReplySyntaxError();
     std::string_view opt = ctx.arg(j), value = ctx.arg(j + 1);
     if (EqualsIgnoreCase(opt, "id")) {
-      if (!ParseInt64(value, &id) || id <= 0) return ctx.reply.Error("ERR client-id should be greater than 0");
+      if (!ParseInt64(value, &id) || id <= 0)
+        return ctx.reply.Error("ERR client-id should be greater than 0");
     } else if (EqualsIgnoreCase(opt, "addr")) {
       addr = value;
     } else if (EqualsIgnoreCase(opt, "laddr")) {
@@ -98,9 +99,12 @@ void ClientKillCommand(CommandContext& ctx) {
         return ctx.reply.Error("ERR Unknown client type '" + std::string(value) + "'");
       }
     } else if (EqualsIgnoreCase(opt, "skipme")) {
-      if (EqualsIgnoreCase(value, "yes")) skip_me = true;
-      else if (EqualsIgnoreCase(value, "no")) skip_me = false;
-      else return ctx.ReplySyntaxError();
+      if (EqualsIgnoreCase(value, "yes"))
+        skip_me = true;
+      else if (EqualsIgnoreCase(value, "no"))
+        skip_me = false;
+      else
+        return ctx.ReplySyntaxError();
     } else {
       return ctx.ReplySyntaxError();
     }

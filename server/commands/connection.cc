@@ -1,8 +1,8 @@
 // Connection commands: PING, ECHO, AUTH, HELLO, SELECT, QUIT, RESET and CLIENT's subcommands.
 // CLIENT LIST/INFO formatting lives in client_list.cc.
 #include "server/auth.h"
-#include "server/commands/client_list.h"
 #include "server/command_context.h"
+#include "server/commands/client_list.h"
 #include "storage/numbers.h"
 
 namespace latchkey {
@@ -13,7 +13,9 @@ void Ping(CommandContext& ctx) {
   ctx.argc() == 2 ? ctx.reply.Bulk(ctx.arg(1)) : ctx.reply.Simple("PONG");
 }
 
-void Echo(CommandContext& ctx) { ctx.reply.Bulk(ctx.arg(1)); }
+void Echo(CommandContext& ctx) {
+  ctx.reply.Bulk(ctx.arg(1));
+}
 
 void SetAuthenticated(CommandContext& ctx, bool value) {
   ctx.session.authenticated = value;
@@ -141,7 +143,9 @@ void Reset(CommandContext& ctx) {
   ctx.reply.Simple("RESET");
 }
 
-void ClientId(CommandContext& ctx) { ctx.reply.Integer(static_cast<int64_t>(ctx.session.info->id)); }
+void ClientId(CommandContext& ctx) {
+  ctx.reply.Integer(static_cast<int64_t>(ctx.session.info->id));
+}
 
 void ClientSetName(CommandContext& ctx) {
   if (SetClientName(ctx, ctx.arg(2))) ctx.reply.Ok();
@@ -165,7 +169,8 @@ void ClientSetInfo(CommandContext& ctx) {
                              " cannot contain spaces, newlines or special characters.");
     }
   }
-  is_name ? ctx.session.info->set_lib(std::string(value), "") : ctx.session.info->set_lib("", std::string(value));
+  is_name ? ctx.session.info->set_lib(std::string(value), "")
+          : ctx.session.info->set_lib("", std::string(value));
   ctx.reply.Ok();
 }
 
@@ -191,18 +196,27 @@ void ClientReply(CommandContext& ctx) {
 }
 
 void ClientHelp(CommandContext& ctx) {
-  static const char* kLines[] = {
-      "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-      "ID", "    Return the ID of the current connection.",
-      "GETNAME", "    Return the name of the current connection.",
-      "SETNAME <name>", "    Assign the name <name> to the current connection.",
-      "SETINFO <LIB-NAME|LIB-VER> <value>", "    Record the client library's name or version.",
-      "INFO", "    Return information about the current connection.",
-      "LIST [TYPE <normal|pubsub>] [ID <id> [<id> ...]]", "    Return information about connections.",
-      "KILL <ip:port> | <ID|ADDR|LADDR|SKIPME|MAXAGE|TYPE|USER> <value> ...", "    Close connections.",
-      "REPLY <ON|OFF|SKIP>", "    Control the replies sent to the current connection.",
-      "NO-EVICT <ON|OFF>", "    Accepted for compatibility.",
-      "HELP", "    Print this help."};
+  static const char* kLines[] = {"CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+                                 "ID",
+                                 "    Return the ID of the current connection.",
+                                 "GETNAME",
+                                 "    Return the name of the current connection.",
+                                 "SETNAME <name>",
+                                 "    Assign the name <name> to the current connection.",
+                                 "SETINFO <LIB-NAME|LIB-VER> <value>",
+                                 "    Record the client library's name or version.",
+                                 "INFO",
+                                 "    Return information about the current connection.",
+                                 "LIST [TYPE <normal|pubsub>] [ID <id> [<id> ...]]",
+                                 "    Return information about connections.",
+                                 "KILL <ip:port> | <ID|ADDR|LADDR|SKIPME|MAXAGE|TYPE|USER> <value> ...",
+                                 "    Close connections.",
+                                 "REPLY <ON|OFF|SKIP>",
+                                 "    Control the replies sent to the current connection.",
+                                 "NO-EVICT <ON|OFF>",
+                                 "    Accepted for compatibility.",
+                                 "HELP",
+                                 "    Print this help."};
   ctx.reply.Array(std::size(kLines));
   for (const char* line : kLines) ctx.reply.Simple(line);
 }
@@ -212,28 +226,47 @@ void ClientHelp(CommandContext& ctx) {
 void RegisterConnectionCommands(CommandTable& t) {
   const CommandGroup Cmd{"connection"};
   const uint32_t kAnytime = kCmdNoAuth | kCmdLoading | kCmdStale | kCmdFast;
-  t.Add(Cmd("ping", -1, kCmdFast | kCmdSentinel, {"fast", "connection"}, 0, 0, 0, Ping, "Ping the server", "1.0.0", "O(1)"));
-  t.Add(Cmd("echo", 2, kCmdFast, {"fast", "connection"}, 0, 0, 0, Echo, "Echo the given string", "1.0.0", "O(1)"));
-  t.Add(Cmd("auth", -2, kAnytime | kCmdNoScript, {"fast", "connection"}, 0, 0, 0, Auth, "Authenticate to the server", "1.0.0", "O(N) where N is the number of passwords defined for the user"));
-  t.Add(Cmd("hello", -1, kAnytime | kCmdNoScript, {"fast", "connection"}, 0, 0, 0, Hello, "Handshake with Redis", "6.0.0", "O(1)"));
-  t.Add(Cmd("select", 2, kCmdLoading | kCmdStale | kCmdFast, {"fast", "connection"}, 0, 0, 0, Select, "Change the selected database for the current connection", "1.0.0", "O(1)"));
-  t.Add(Cmd("quit", -1, kAnytime | kCmdAllowBusy, {"fast", "connection"}, 0, 0, 0, Quit, "Close the connection", "1.0.0", "O(1)"));
-  t.Add(Cmd("reset", 1, kAnytime | kCmdNoScript, {"fast", "connection"}, 0, 0, 0, Reset, "Reset the connection", "6.2.0", "O(1)"));
+  t.Add(Cmd("ping", -1, kCmdFast | kCmdSentinel, {"fast", "connection"}, 0, 0, 0, Ping, "Ping the server",
+            "1.0.0", "O(1)"));
+  t.Add(Cmd("echo", 2, kCmdFast, {"fast", "connection"}, 0, 0, 0, Echo, "Echo the given string", "1.0.0",
+            "O(1)"));
+  t.Add(Cmd("auth", -2, kAnytime | kCmdNoScript, {"fast", "connection"}, 0, 0, 0, Auth,
+            "Authenticate to the server", "1.0.0",
+            "O(N) where N is the number of passwords defined for the user"));
+  t.Add(Cmd("hello", -1, kAnytime | kCmdNoScript, {"fast", "connection"}, 0, 0, 0, Hello,
+            "Handshake with Redis", "6.0.0", "O(1)"));
+  t.Add(Cmd("select", 2, kCmdLoading | kCmdStale | kCmdFast, {"fast", "connection"}, 0, 0, 0, Select,
+            "Change the selected database for the current connection", "1.0.0", "O(1)"));
+  t.Add(Cmd("quit", -1, kAnytime | kCmdAllowBusy, {"fast", "connection"}, 0, 0, 0, Quit,
+            "Close the connection", "1.0.0", "O(1)"));
+  t.Add(Cmd("reset", 1, kAnytime | kCmdNoScript, {"fast", "connection"}, 0, 0, 0, Reset,
+            "Reset the connection", "6.2.0", "O(1)"));
 
   const std::vector<std::string> kSlow = {"slow", "connection"};
   const std::vector<std::string> kAdmin = {"admin", "slow", "dangerous", "connection"};
-  CommandSpec client = Cmd("client", -2, kCmdSentinel, {"slow"}, 0, 0, 0, nullptr, "A container for client connection commands", "2.4.0", "Depends on subcommand.");
+  CommandSpec client = Cmd("client", -2, kCmdSentinel, {"slow"}, 0, 0, 0, nullptr,
+                           "A container for client connection commands", "2.4.0", "Depends on subcommand.");
   client.subcommands = {
-      Cmd("id", 2, kCmdNoScript | kCmdLoading | kCmdStale, kSlow, 0, 0, 0, ClientId, "Returns the client ID for the current connection", "5.0.0", "O(1)"),
-      Cmd("setname", 3, kCmdNoScript | kCmdLoading | kCmdStale, kSlow, 0, 0, 0, ClientSetName, "Set the current connection name", "2.6.9", "O(1)"),
-      Cmd("getname", 2, kCmdNoScript | kCmdLoading | kCmdStale, kSlow, 0, 0, 0, ClientGetName, "Get the current connection name", "2.6.9", "O(1)"),
-      Cmd("setinfo", 4, kCmdNoScript | kCmdLoading | kCmdStale, kSlow, 0, 0, 0, ClientSetInfo, "Set client or connection specific info", "7.2.0", "O(1)"),
-      Cmd("info", 2, kCmdNoScript | kCmdLoading | kCmdStale, kSlow, 0, 0, 0, ClientInfoCommand, "Returns information about the current client connection.", "6.2.0", "O(1)"),
-      Cmd("list", -2, kCmdAdmin | kCmdNoScript | kCmdLoading | kCmdStale, kAdmin, 0, 0, 0, ClientListCommand, "Get the list of client connections", "2.4.0", "O(N) where N is the number of client connections"),
-      Cmd("kill", -3, kCmdAdmin | kCmdNoScript | kCmdLoading | kCmdStale, kAdmin, 0, 0, 0, ClientKillCommand, "Kill the connection of a client", "2.4.0", "O(N) where N is the number of client connections"),
-      Cmd("no-evict", 3, kCmdAdmin | kCmdNoScript | kCmdLoading | kCmdStale, kAdmin, 0, 0, 0, ClientNoEvict, "Set client eviction mode for the current connection", "7.0.0", "O(1)"),
-      Cmd("reply", 3, kCmdNoScript | kCmdLoading | kCmdStale, kSlow, 0, 0, 0, ClientReply, "Instruct the server whether to reply to commands", "3.2.0", "O(1)"),
-      Cmd("help", 2, kCmdLoading | kCmdStale, kSlow, 0, 0, 0, ClientHelp, "Show helpful text about the different subcommands", "5.0.0", "O(1)"),
+      Cmd("id", 2, kCmdNoScript | kCmdLoading | kCmdStale, kSlow, 0, 0, 0, ClientId,
+          "Returns the client ID for the current connection", "5.0.0", "O(1)"),
+      Cmd("setname", 3, kCmdNoScript | kCmdLoading | kCmdStale, kSlow, 0, 0, 0, ClientSetName,
+          "Set the current connection name", "2.6.9", "O(1)"),
+      Cmd("getname", 2, kCmdNoScript | kCmdLoading | kCmdStale, kSlow, 0, 0, 0, ClientGetName,
+          "Get the current connection name", "2.6.9", "O(1)"),
+      Cmd("setinfo", 4, kCmdNoScript | kCmdLoading | kCmdStale, kSlow, 0, 0, 0, ClientSetInfo,
+          "Set client or connection specific info", "7.2.0", "O(1)"),
+      Cmd("info", 2, kCmdNoScript | kCmdLoading | kCmdStale, kSlow, 0, 0, 0, ClientInfoCommand,
+          "Returns information about the current client connection.", "6.2.0", "O(1)"),
+      Cmd("list", -2, kCmdAdmin | kCmdNoScript | kCmdLoading | kCmdStale, kAdmin, 0, 0, 0, ClientListCommand,
+          "Get the list of client connections", "2.4.0", "O(N) where N is the number of client connections"),
+      Cmd("kill", -3, kCmdAdmin | kCmdNoScript | kCmdLoading | kCmdStale, kAdmin, 0, 0, 0, ClientKillCommand,
+          "Kill the connection of a client", "2.4.0", "O(N) where N is the number of client connections"),
+      Cmd("no-evict", 3, kCmdAdmin | kCmdNoScript | kCmdLoading | kCmdStale, kAdmin, 0, 0, 0, ClientNoEvict,
+          "Set client eviction mode for the current connection", "7.0.0", "O(1)"),
+      Cmd("reply", 3, kCmdNoScript | kCmdLoading | kCmdStale, kSlow, 0, 0, 0, ClientReply,
+          "Instruct the server whether to reply to commands", "3.2.0", "O(1)"),
+      Cmd("help", 2, kCmdLoading | kCmdStale, kSlow, 0, 0, 0, ClientHelp,
+          "Show helpful text about the different subcommands", "5.0.0", "O(1)"),
   };
   t.Add(std::move(client));
 }

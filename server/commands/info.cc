@@ -66,12 +66,15 @@ void MemorySection(CommandContext& ctx, std::string& out) {
       ctx.server.config.Find("maxmemory-policy")->get());
 }
 
-void PersistenceSection(CommandContext&, std::string& out) { out += "loading:0\r\n"; }
+void PersistenceSection(CommandContext&, std::string& out) {
+  out += "loading:0\r\n";
+}
 
 void StatsSection(CommandContext& ctx, std::string& out) {
   const Stats& s = ctx.server.stats;
   uint64_t expired = 0;
-  for (int i = 0; i < ctx.server.keyspace.num_databases(); ++i) expired += ctx.server.keyspace.db(i).ExpiredKeys();
+  for (int i = 0; i < ctx.server.keyspace.num_databases(); ++i)
+    expired += ctx.server.keyspace.db(i).ExpiredKeys();
   out += fmt::format(
       "total_connections_received:{}\r\ntotal_commands_processed:{}\r\ntotal_net_input_bytes:{}\r\n"
       "total_net_output_bytes:{}\r\nrejected_connections:{}\r\nexpired_keys:{}\r\nkeyspace_hits:{}\r\n"
@@ -97,9 +100,9 @@ struct SectionEntry {
   Section write;
 };
 constexpr SectionEntry kSections[] = {
-    {"server", "Server", ServerSection},       {"clients", "Clients", ClientsSection},
-    {"memory", "Memory", MemorySection},       {"persistence", "Persistence", PersistenceSection},
-    {"stats", "Stats", StatsSection},          {"keyspace", "Keyspace", KeyspaceSection},
+    {"server", "Server", ServerSection}, {"clients", "Clients", ClientsSection},
+    {"memory", "Memory", MemorySection}, {"persistence", "Persistence", PersistenceSection},
+    {"stats", "Stats", StatsSection},    {"keyspace", "Keyspace", KeyspaceSection},
 };
 
 }  // namespace
@@ -109,7 +112,8 @@ void InfoCommand(CommandContext& ctx) {
   std::vector<bool> wanted(std::size(kSections), false);
   for (size_t j = 1; j < ctx.argc(); ++j) {
     std::string_view arg = ctx.arg(j);
-    if (EqualsIgnoreCase(arg, "all") || EqualsIgnoreCase(arg, "everything") || EqualsIgnoreCase(arg, "default")) {
+    if (EqualsIgnoreCase(arg, "all") || EqualsIgnoreCase(arg, "everything") ||
+        EqualsIgnoreCase(arg, "default")) {
       all = true;
     }
     for (size_t i = 0; i < std::size(kSections); ++i) {

@@ -9,11 +9,11 @@ namespace latchkey {
 namespace {
 
 constexpr std::pair<uint32_t, const char*> kFlagNames[] = {
-    {kCmdWrite, "write"},       {kCmdReadonly, "readonly"}, {kCmdDenyOom, "denyoom"},
-    {kCmdAdmin, "admin"},       {kCmdPubSub, "pubsub"},     {kCmdNoScript, "noscript"},
-    {kCmdLoading, "loading"},   {kCmdStale, "stale"},       {kCmdSkipMonitor, "skip_monitor"},
-    {kCmdFast, "fast"},         {kCmdNoAuth, "no_auth"},    {kCmdSentinel, "sentinel"},
-    {kCmdNoMulti, "no_multi"},  {kCmdAllowBusy, "allow_busy"},
+    {kCmdWrite, "write"},      {kCmdReadonly, "readonly"},    {kCmdDenyOom, "denyoom"},
+    {kCmdAdmin, "admin"},      {kCmdPubSub, "pubsub"},        {kCmdNoScript, "noscript"},
+    {kCmdLoading, "loading"},  {kCmdStale, "stale"},          {kCmdSkipMonitor, "skip_monitor"},
+    {kCmdFast, "fast"},        {kCmdNoAuth, "no_auth"},       {kCmdSentinel, "sentinel"},
+    {kCmdNoMulti, "no_multi"}, {kCmdAllowBusy, "allow_busy"},
 };
 
 void WriteInfo(ReplyWriter& r, const CommandSpec& c) {
@@ -133,20 +133,27 @@ void CommandList(CommandContext& ctx) {
 }
 
 void CommandHelp(CommandContext& ctx) {
-  static const char* kLines[] = {
-      "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-      "(no subcommand)", "    Return details about all commands.",
-      "COUNT", "    Return the total number of commands.",
-      "INFO [<command-name> ...]", "    Return details about the named commands (or all).",
-      "DOCS [<command-name> ...]", "    Return documentation about the named commands (or all).",
-      "LIST [FILTERBY (MODULE <name>|ACLCAT <category>|PATTERN <pattern>)]", "    Return command names.",
-      "HELP", "    Print this help."};
+  static const char* kLines[] = {"COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+                                 "(no subcommand)",
+                                 "    Return details about all commands.",
+                                 "COUNT",
+                                 "    Return the total number of commands.",
+                                 "INFO [<command-name> ...]",
+                                 "    Return details about the named commands (or all).",
+                                 "DOCS [<command-name> ...]",
+                                 "    Return documentation about the named commands (or all).",
+                                 "LIST [FILTERBY (MODULE <name>|ACLCAT <category>|PATTERN <pattern>)]",
+                                 "    Return command names.",
+                                 "HELP",
+                                 "    Print this help."};
   ctx.reply.Array(std::size(kLines));
   for (const char* line : kLines) ctx.reply.Simple(line);
 }
 
 // COMMAND with no subcommand lists everything; with one, Dispatch routes to the subcommand.
-void CommandContainer(CommandContext& ctx) { Command(ctx); }
+void CommandContainer(CommandContext& ctx) {
+  Command(ctx);
+}
 
 }  // namespace
 
@@ -154,13 +161,21 @@ void RegisterIntrospectionCommands(CommandTable& t) {
   const CommandGroup Cmd{"server"};
   const uint32_t kAny = kCmdLoading | kCmdStale;
   const std::vector<std::string> kConn = {"slow", "connection"};
-  CommandSpec command = Cmd("command", -1, kAny, kConn, 0, 0, 0, CommandContainer, "Get array of Redis command details", "2.8.13", "O(N) where N is the total number of Redis commands");
+  CommandSpec command =
+      Cmd("command", -1, kAny, kConn, 0, 0, 0, CommandContainer, "Get array of Redis command details",
+          "2.8.13", "O(N) where N is the total number of Redis commands");
   command.subcommands = {
-      Cmd("count", 2, kAny, kConn, 0, 0, 0, CommandCount, "Get total number of Redis commands", "2.8.13", "O(1)"),
-      Cmd("info", -2, kAny, kConn, 0, 0, 0, CommandInfo, "Get array of specific Redis command details, or all when no argument is given.", "2.8.13", "O(N) where N is the number of commands to look up"),
-      Cmd("docs", -2, kAny, kConn, 0, 0, 0, CommandDocs, "Get array of specific Redis command documentation", "7.0.0", "O(N) where N is the number of commands to look up"),
-      Cmd("list", -2, kAny, kConn, 0, 0, 0, CommandList, "Get an array of Redis command names", "7.0.0", "O(N) where N is the total number of Redis commands"),
-      Cmd("help", 2, kAny, kConn, 0, 0, 0, CommandHelp, "Show helpful text about the different subcommands", "5.0.0", "O(1)"),
+      Cmd("count", 2, kAny, kConn, 0, 0, 0, CommandCount, "Get total number of Redis commands", "2.8.13",
+          "O(1)"),
+      Cmd("info", -2, kAny, kConn, 0, 0, 0, CommandInfo,
+          "Get array of specific Redis command details, or all when no argument is given.", "2.8.13",
+          "O(N) where N is the number of commands to look up"),
+      Cmd("docs", -2, kAny, kConn, 0, 0, 0, CommandDocs, "Get array of specific Redis command documentation",
+          "7.0.0", "O(N) where N is the number of commands to look up"),
+      Cmd("list", -2, kAny, kConn, 0, 0, 0, CommandList, "Get an array of Redis command names", "7.0.0",
+          "O(N) where N is the total number of Redis commands"),
+      Cmd("help", 2, kAny, kConn, 0, 0, 0, CommandHelp, "Show helpful text about the different subcommands",
+          "5.0.0", "O(1)"),
   };
   t.Add(std::move(command));
 }

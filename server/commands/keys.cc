@@ -1,8 +1,8 @@
 // Generic key commands: DEL, EXISTS, TYPE, the EXPIRE family, TTL queries, PERSIST, RENAME, KEYS, SCAN,
 // RANDOMKEY, TOUCH, OBJECT. Each handler checks arguments, calls storage/keys.h, encodes the reply.
+#include <cctype>
 #include <cerrno>
 #include <cstdlib>
-#include <cctype>
 #include <string>
 
 #include "server/command_context.h"
@@ -29,10 +29,14 @@ void ExpireGeneric(CommandContext& ctx, TimeUnit unit, TimeBase base) {
   int conditions = 0;
   for (size_t j = 3; j < ctx.argc(); ++j) {
     std::string_view opt = ctx.arg(j);
-    if (EqualsIgnoreCase(opt, "nx")) conditions |= kExpireNx;
-    else if (EqualsIgnoreCase(opt, "xx")) conditions |= kExpireXx;
-    else if (EqualsIgnoreCase(opt, "gt")) conditions |= kExpireGt;
-    else if (EqualsIgnoreCase(opt, "lt")) conditions |= kExpireLt;
+    if (EqualsIgnoreCase(opt, "nx"))
+      conditions |= kExpireNx;
+    else if (EqualsIgnoreCase(opt, "xx"))
+      conditions |= kExpireXx;
+    else if (EqualsIgnoreCase(opt, "gt"))
+      conditions |= kExpireGt;
+    else if (EqualsIgnoreCase(opt, "lt"))
+      conditions |= kExpireLt;
     else {
       ctx.reply.Error("ERR Unsupported option " + std::string(opt));
       return;
@@ -47,21 +51,39 @@ void ExpireGeneric(CommandContext& ctx, TimeUnit unit, TimeBase base) {
   if (!s.ok()) return ctx.ReplyError(s);
   ctx.reply.Integer(ExpireKey(ctx.db(), ctx.now_ms, ctx.arg(1), deadline, conditions) ? 1 : 0);
 }
-void Expire(CommandContext& ctx) { ExpireGeneric(ctx, TimeUnit::kSeconds, TimeBase::kRelative); }
-void PExpire(CommandContext& ctx) { ExpireGeneric(ctx, TimeUnit::kMilliseconds, TimeBase::kRelative); }
-void ExpireAt(CommandContext& ctx) { ExpireGeneric(ctx, TimeUnit::kSeconds, TimeBase::kAbsolute); }
-void PExpireAt(CommandContext& ctx) { ExpireGeneric(ctx, TimeUnit::kMilliseconds, TimeBase::kAbsolute); }
+void Expire(CommandContext& ctx) {
+  ExpireGeneric(ctx, TimeUnit::kSeconds, TimeBase::kRelative);
+}
+void PExpire(CommandContext& ctx) {
+  ExpireGeneric(ctx, TimeUnit::kMilliseconds, TimeBase::kRelative);
+}
+void ExpireAt(CommandContext& ctx) {
+  ExpireGeneric(ctx, TimeUnit::kSeconds, TimeBase::kAbsolute);
+}
+void PExpireAt(CommandContext& ctx) {
+  ExpireGeneric(ctx, TimeUnit::kMilliseconds, TimeBase::kAbsolute);
+}
 
 // Negative answers (-2 missing, -1 no deadline) pass through; times in ms are rounded to seconds.
 void ReplyTime(CommandContext& ctx, int64_t ms, bool in_ms) {
   ctx.reply.Integer(ms < 0 || in_ms ? ms : (ms + 500) / 1000);
 }
-void Ttl(CommandContext& ctx) { ReplyTime(ctx, KeyTtlMs(ctx.db(), ctx.now_ms, ctx.arg(1)), false); }
-void PTtl(CommandContext& ctx) { ReplyTime(ctx, KeyTtlMs(ctx.db(), ctx.now_ms, ctx.arg(1)), true); }
-void ExpireTime(CommandContext& ctx) { ReplyTime(ctx, KeyDeadlineMs(ctx.db(), ctx.now_ms, ctx.arg(1)), false); }
-void PExpireTime(CommandContext& ctx) { ReplyTime(ctx, KeyDeadlineMs(ctx.db(), ctx.now_ms, ctx.arg(1)), true); }
+void Ttl(CommandContext& ctx) {
+  ReplyTime(ctx, KeyTtlMs(ctx.db(), ctx.now_ms, ctx.arg(1)), false);
+}
+void PTtl(CommandContext& ctx) {
+  ReplyTime(ctx, KeyTtlMs(ctx.db(), ctx.now_ms, ctx.arg(1)), true);
+}
+void ExpireTime(CommandContext& ctx) {
+  ReplyTime(ctx, KeyDeadlineMs(ctx.db(), ctx.now_ms, ctx.arg(1)), false);
+}
+void PExpireTime(CommandContext& ctx) {
+  ReplyTime(ctx, KeyDeadlineMs(ctx.db(), ctx.now_ms, ctx.arg(1)), true);
+}
 
-void Persist(CommandContext& ctx) { ctx.reply.Integer(PersistKey(ctx.db(), ctx.now_ms, ctx.arg(1)) ? 1 : 0); }
+void Persist(CommandContext& ctx) {
+  ctx.reply.Integer(PersistKey(ctx.db(), ctx.now_ms, ctx.arg(1)) ? 1 : 0);
+}
 
 void RenameGeneric(CommandContext& ctx, bool only_if_absent) {
   bool renamed = false;
@@ -69,8 +91,12 @@ void RenameGeneric(CommandContext& ctx, bool only_if_absent) {
   if (!s.ok()) return ctx.ReplyError(s);
   only_if_absent ? ctx.reply.Integer(renamed ? 1 : 0) : ctx.reply.Ok();
 }
-void Rename(CommandContext& ctx) { RenameGeneric(ctx, false); }
-void RenameNx(CommandContext& ctx) { RenameGeneric(ctx, true); }
+void Rename(CommandContext& ctx) {
+  RenameGeneric(ctx, false);
+}
+void RenameNx(CommandContext& ctx) {
+  RenameGeneric(ctx, true);
+}
 
 void Keys(CommandContext& ctx) {
   auto keys = KeysMatching(ctx.db(), ctx.now_ms, ctx.arg(1));
@@ -135,7 +161,9 @@ void RandomKey(CommandContext& ctx) {
   found ? ctx.reply.Bulk(key) : ctx.reply.Null();
 }
 
-void Touch(CommandContext& ctx) { Exists(ctx); }
+void Touch(CommandContext& ctx) {
+  Exists(ctx);
+}
 
 void ObjectGeneric(CommandContext& ctx, void (*answer)(CommandContext&, const ObjectInfo&)) {
   auto info = DescribeObject(ctx.db(), ctx.now_ms, ctx.arg(2));
@@ -159,13 +187,17 @@ void ObjectFreq(CommandContext& ctx) {
   });
 }
 void ObjectHelp(CommandContext& ctx) {
-  static const char* kLines[] = {
-      "OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-      "ENCODING <key>", "    The internal representation of the value at <key>.",
-      "FREQ <key>", "    The access frequency of <key> (needs an LFU maxmemory-policy).",
-      "IDLETIME <key>", "    Seconds since <key> was last read or written.",
-      "REFCOUNT <key>", "    The reference count of the value at <key>.",
-      "HELP", "    Print this help."};
+  static const char* kLines[] = {"OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+                                 "ENCODING <key>",
+                                 "    The internal representation of the value at <key>.",
+                                 "FREQ <key>",
+                                 "    The access frequency of <key> (needs an LFU maxmemory-policy).",
+                                 "IDLETIME <key>",
+                                 "    Seconds since <key> was last read or written.",
+                                 "REFCOUNT <key>",
+                                 "    The reference count of the value at <key>.",
+                                 "HELP",
+                                 "    Print this help."};
   ctx.reply.Array(std::size(kLines));
   for (const char* line : kLines) ctx.reply.Simple(line);
 }
@@ -181,29 +213,52 @@ void RegisterKeyCommands(CommandTable& t) {
   t.Add(Cmd("unlink", -2, kW | kF, kWKF, 1, -1, 1, Del, "Delete a key asynchronously", "4.0.0", "O(N)"));
   t.Add(Cmd("exists", -2, kR | kF, kRKF, 1, -1, 1, Exists, "Determine if a key exists", "1.0.0", "O(N)"));
   t.Add(Cmd("type", 2, kR | kF, kRKF, 1, 1, 1, Type, "Determine the type stored at key", "1.0.0", "O(1)"));
-  t.Add(Cmd("expire", -3, kW | kF, kWKF, 1, 1, 1, Expire, "Set a key's time to live in seconds", "1.0.0", "O(1)"));
-  t.Add(Cmd("pexpire", -3, kW | kF, kWKF, 1, 1, 1, PExpire, "Set a key's time to live in milliseconds", "2.6.0", "O(1)"));
-  t.Add(Cmd("expireat", -3, kW | kF, kWKF, 1, 1, 1, ExpireAt, "Set the expiration for a key as a UNIX timestamp", "1.2.0", "O(1)"));
-  t.Add(Cmd("pexpireat", -3, kW | kF, kWKF, 1, 1, 1, PExpireAt, "Set the expiration for a key as a UNIX timestamp specified in milliseconds", "2.6.0", "O(1)"));
-  t.Add(Cmd("ttl", 2, kR | kF, kRKF, 1, 1, 1, Ttl, "Get the time to live for a key in seconds", "1.0.0", "O(1)"));
-  t.Add(Cmd("pttl", 2, kR | kF, kRKF, 1, 1, 1, PTtl, "Get the time to live for a key in milliseconds", "2.6.0", "O(1)"));
-  t.Add(Cmd("expiretime", 2, kR | kF, kRKF, 1, 1, 1, ExpireTime, "Get the expiration Unix timestamp for a key", "7.0.0", "O(1)"));
-  t.Add(Cmd("pexpiretime", 2, kR | kF, kRKF, 1, 1, 1, PExpireTime, "Get the expiration Unix timestamp for a key in milliseconds", "7.0.0", "O(1)"));
-  t.Add(Cmd("persist", 2, kW | kF, kWKF, 1, 1, 1, Persist, "Remove the expiration from a key", "2.2.0", "O(1)"));
-  t.Add(Cmd("rename", 3, kW, {"keyspace", "write", "slow"}, 1, 2, 1, Rename, "Rename a key", "1.0.0", "O(1)"));
-  t.Add(Cmd("renamenx", 3, kW | kF, kWKF, 1, 2, 1, RenameNx, "Rename a key, only if the new key does not exist", "1.0.0", "O(1)"));
-  t.Add(Cmd("keys", 2, kR, {"keyspace", "read", "slow", "dangerous"}, 0, 0, 0, Keys, "Find all keys matching the given pattern", "1.0.0", "O(N)"));
-  t.Add(Cmd("scan", -2, kR, {"keyspace", "read", "slow"}, 0, 0, 0, Scan, "Incrementally iterate the keys space", "2.8.0", "O(1) for every call. O(N) for a complete iteration"));
-  t.Add(Cmd("randomkey", 1, kR, {"keyspace", "read", "slow"}, 0, 0, 0, RandomKey, "Return a random key from the keyspace", "1.0.0", "O(1)"));
-  t.Add(Cmd("touch", -2, kR | kF, kRKF, 1, -1, 1, Touch, "Alters the last access time of a key(s)", "3.2.1", "O(N)"));
+  t.Add(Cmd("expire", -3, kW | kF, kWKF, 1, 1, 1, Expire, "Set a key's time to live in seconds", "1.0.0",
+            "O(1)"));
+  t.Add(Cmd("pexpire", -3, kW | kF, kWKF, 1, 1, 1, PExpire, "Set a key's time to live in milliseconds",
+            "2.6.0", "O(1)"));
+  t.Add(Cmd("expireat", -3, kW | kF, kWKF, 1, 1, 1, ExpireAt,
+            "Set the expiration for a key as a UNIX timestamp", "1.2.0", "O(1)"));
+  t.Add(Cmd("pexpireat", -3, kW | kF, kWKF, 1, 1, 1, PExpireAt,
+            "Set the expiration for a key as a UNIX timestamp specified in milliseconds", "2.6.0", "O(1)"));
+  t.Add(Cmd("ttl", 2, kR | kF, kRKF, 1, 1, 1, Ttl, "Get the time to live for a key in seconds", "1.0.0",
+            "O(1)"));
+  t.Add(Cmd("pttl", 2, kR | kF, kRKF, 1, 1, 1, PTtl, "Get the time to live for a key in milliseconds",
+            "2.6.0", "O(1)"));
+  t.Add(Cmd("expiretime", 2, kR | kF, kRKF, 1, 1, 1, ExpireTime,
+            "Get the expiration Unix timestamp for a key", "7.0.0", "O(1)"));
+  t.Add(Cmd("pexpiretime", 2, kR | kF, kRKF, 1, 1, 1, PExpireTime,
+            "Get the expiration Unix timestamp for a key in milliseconds", "7.0.0", "O(1)"));
+  t.Add(Cmd("persist", 2, kW | kF, kWKF, 1, 1, 1, Persist, "Remove the expiration from a key", "2.2.0",
+            "O(1)"));
+  t.Add(
+      Cmd("rename", 3, kW, {"keyspace", "write", "slow"}, 1, 2, 1, Rename, "Rename a key", "1.0.0", "O(1)"));
+  t.Add(Cmd("renamenx", 3, kW | kF, kWKF, 1, 2, 1, RenameNx,
+            "Rename a key, only if the new key does not exist", "1.0.0", "O(1)"));
+  t.Add(Cmd("keys", 2, kR, {"keyspace", "read", "slow", "dangerous"}, 0, 0, 0, Keys,
+            "Find all keys matching the given pattern", "1.0.0", "O(N)"));
+  t.Add(Cmd("scan", -2, kR, {"keyspace", "read", "slow"}, 0, 0, 0, Scan,
+            "Incrementally iterate the keys space", "2.8.0",
+            "O(1) for every call. O(N) for a complete iteration"));
+  t.Add(Cmd("randomkey", 1, kR, {"keyspace", "read", "slow"}, 0, 0, 0, RandomKey,
+            "Return a random key from the keyspace", "1.0.0", "O(1)"));
+  t.Add(Cmd("touch", -2, kR | kF, kRKF, 1, -1, 1, Touch, "Alters the last access time of a key(s)", "3.2.1",
+            "O(N)"));
 
-  CommandSpec object = Cmd("object", -2, 0, {"slow"}, 0, 0, 0, nullptr, "A container for object introspection commands", "2.2.3", "Depends on subcommand.");
+  CommandSpec object =
+      Cmd("object", -2, 0, {"slow"}, 0, 0, 0, nullptr, "A container for object introspection commands",
+          "2.2.3", "Depends on subcommand.");
   object.subcommands = {
-      Cmd("encoding", 3, kR, {"keyspace", "read", "slow"}, 2, 2, 1, ObjectEncoding, "Inspect the internal encoding of a Redis object", "2.2.3", "O(1)"),
-      Cmd("freq", 3, kR, {"keyspace", "read", "slow"}, 2, 2, 1, ObjectFreq, "Get the logarithmic access frequency counter of a Redis object", "4.0.0", "O(1)"),
-      Cmd("idletime", 3, kR, {"keyspace", "read", "slow"}, 2, 2, 1, ObjectIdleTime, "Get the time since a Redis object was last accessed", "2.2.3", "O(1)"),
-      Cmd("refcount", 3, kR, {"keyspace", "read", "slow"}, 2, 2, 1, ObjectRefCount, "Get the number of references to the value of the key", "2.2.3", "O(1)"),
-      Cmd("help", 2, kCmdLoading | kCmdStale, {"keyspace", "slow"}, 0, 0, 0, ObjectHelp, "Show helpful text about the different subcommands", "6.2.0", "O(1)"),
+      Cmd("encoding", 3, kR, {"keyspace", "read", "slow"}, 2, 2, 1, ObjectEncoding,
+          "Inspect the internal encoding of a Redis object", "2.2.3", "O(1)"),
+      Cmd("freq", 3, kR, {"keyspace", "read", "slow"}, 2, 2, 1, ObjectFreq,
+          "Get the logarithmic access frequency counter of a Redis object", "4.0.0", "O(1)"),
+      Cmd("idletime", 3, kR, {"keyspace", "read", "slow"}, 2, 2, 1, ObjectIdleTime,
+          "Get the time since a Redis object was last accessed", "2.2.3", "O(1)"),
+      Cmd("refcount", 3, kR, {"keyspace", "read", "slow"}, 2, 2, 1, ObjectRefCount,
+          "Get the number of references to the value of the key", "2.2.3", "O(1)"),
+      Cmd("help", 2, kCmdLoading | kCmdStale, {"keyspace", "slow"}, 0, 0, 0, ObjectHelp,
+          "Show helpful text about the different subcommands", "6.2.0", "O(1)"),
   };
   t.Add(std::move(object));
 }

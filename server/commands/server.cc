@@ -14,12 +14,14 @@ void InfoCommand(CommandContext& ctx);  // info.cc
 
 namespace {
 
-void DbSize(CommandContext& ctx) { ctx.reply.Integer(static_cast<int64_t>(ctx.db().Size(ctx.now_ms))); }
+void DbSize(CommandContext& ctx) {
+  ctx.reply.Integer(static_cast<int64_t>(ctx.db().Size(ctx.now_ms)));
+}
 
 // FLUSHDB/FLUSHALL accept one optional ASYNC or SYNC; both flush synchronously here.
 bool FlushOptionsOk(CommandContext& ctx) {
-  if (ctx.argc() > 2 || (ctx.argc() == 2 && !EqualsIgnoreCase(ctx.arg(1), "async") &&
-                         !EqualsIgnoreCase(ctx.arg(1), "sync"))) {
+  if (ctx.argc() > 2 ||
+      (ctx.argc() == 2 && !EqualsIgnoreCase(ctx.arg(1), "async") && !EqualsIgnoreCase(ctx.arg(1), "sync"))) {
     ctx.ReplySyntaxError();
     return false;
   }
@@ -61,7 +63,9 @@ void Time(CommandContext& ctx) {
   ctx.reply.Bulk(std::to_string(us % 1000000));
 }
 
-bool HasGlobChars(std::string_view s) { return s.find_first_of("*?[") != std::string_view::npos; }
+bool HasGlobChars(std::string_view s) {
+  return s.find_first_of("*?[") != std::string_view::npos;
+}
 
 void ConfigGet(CommandContext& ctx) {
   // (name as reported, directive): an exact name is echoed as the client typed it, as Redis does.
@@ -72,7 +76,8 @@ void ConfigGet(CommandContext& ctx) {
     const bool glob = HasGlobChars(pattern);
     for (const auto& d : ctx.server.config.directives()) {
       bool hit = glob ? GlobMatch(pattern, d.name, true) : EqualsIgnoreCase(pattern, d.name);
-      if (hit && seen.insert(d.name).second) matched.emplace_back(glob ? std::string_view(d.name) : pattern, &d);
+      if (hit && seen.insert(d.name).second)
+        matched.emplace_back(glob ? std::string_view(d.name) : pattern, &d);
     }
   }
   ctx.reply.Map(matched.size());
@@ -126,13 +131,17 @@ void ConfigRewrite(CommandContext& ctx) {
 }
 
 void ConfigHelp(CommandContext& ctx) {
-  static const char* kLines[] = {
-      "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-      "GET <pattern>", "    Return parameters matching the glob-like <pattern> and their values.",
-      "SET <directive> <value>", "    Set the configuration <directive> to <value>.",
-      "RESETSTAT", "    Reset statistics reported by the INFO command.",
-      "REWRITE", "    Rewrite the configuration file.",
-      "HELP", "    Print this help."};
+  static const char* kLines[] = {"CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+                                 "GET <pattern>",
+                                 "    Return parameters matching the glob-like <pattern> and their values.",
+                                 "SET <directive> <value>",
+                                 "    Set the configuration <directive> to <value>.",
+                                 "RESETSTAT",
+                                 "    Reset statistics reported by the INFO command.",
+                                 "REWRITE",
+                                 "    Rewrite the configuration file.",
+                                 "HELP",
+                                 "    Print this help."};
   ctx.reply.Array(std::size(kLines));
   for (const char* line : kLines) ctx.reply.Simple(line);
 }
@@ -151,7 +160,9 @@ void Shutdown(CommandContext& ctx) {
   ctx.server.request_shutdown();
 }
 
-void LastSave(CommandContext& ctx) { ctx.reply.Integer(ctx.server.last_save_ms.load() / 1000); }
+void LastSave(CommandContext& ctx) {
+  ctx.reply.Integer(ctx.server.last_save_ms.load() / 1000);
+}
 
 void SlowLogGet(CommandContext& ctx) {
   int64_t count = 10;
@@ -174,7 +185,9 @@ void SlowLogGet(CommandContext& ctx) {
   }
 }
 
-void SlowLogLen(CommandContext& ctx) { ctx.reply.Integer(static_cast<int64_t>(ctx.server.slowlog.size())); }
+void SlowLogLen(CommandContext& ctx) {
+  ctx.reply.Integer(static_cast<int64_t>(ctx.server.slowlog.size()));
+}
 
 void SlowLogReset(CommandContext& ctx) {
   ctx.server.slowlog.Reset();
@@ -182,12 +195,15 @@ void SlowLogReset(CommandContext& ctx) {
 }
 
 void SlowLogHelp(CommandContext& ctx) {
-  static const char* kLines[] = {
-      "SLOWLOG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-      "GET [<count>]", "    Return the newest <count> entries (default 10, -1 for all).",
-      "LEN", "    Return the number of entries.",
-      "RESET", "    Remove every entry.",
-      "HELP", "    Print this help."};
+  static const char* kLines[] = {"SLOWLOG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+                                 "GET [<count>]",
+                                 "    Return the newest <count> entries (default 10, -1 for all).",
+                                 "LEN",
+                                 "    Return the number of entries.",
+                                 "RESET",
+                                 "    Remove every entry.",
+                                 "HELP",
+                                 "    Print this help."};
   ctx.reply.Array(std::size(kLines));
   for (const char* line : kLines) ctx.reply.Simple(line);
 }
@@ -204,9 +220,8 @@ void MemoryUsage(CommandContext& ctx) {
 
 void MemoryHelp(CommandContext& ctx) {
   static const char* kLines[] = {
-      "MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-      "USAGE <key> [SAMPLES <count>]", "    Return an estimate of the memory the key and its value use.",
-      "HELP", "    Print this help."};
+      "MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:", "USAGE <key> [SAMPLES <count>]",
+      "    Return an estimate of the memory the key and its value use.", "HELP", "    Print this help."};
   ctx.reply.Array(std::size(kLines));
   for (const char* line : kLines) ctx.reply.Simple(line);
 }
@@ -217,38 +232,61 @@ void RegisterServerCommands(CommandTable& t) {
   const CommandGroup Cmd{"server"};
   const uint32_t kAdminCmd = kCmdAdmin | kCmdNoScript | kCmdLoading | kCmdStale;
   const std::vector<std::string> kDangerous = {"keyspace", "write", "slow", "dangerous"};
-  t.Add(Cmd("dbsize", 1, kCmdReadonly | kCmdFast, {"keyspace", "read", "fast"}, 0, 0, 0, DbSize, "Return the number of keys in the selected database", "1.0.0", "O(1)"));
-  t.Add(Cmd("flushdb", -1, kCmdWrite, kDangerous, 0, 0, 0, FlushDb, "Remove all keys from the current database", "1.0.0", "O(N)"));
-  t.Add(Cmd("flushall", -1, kCmdWrite, kDangerous, 0, 0, 0, FlushAll, "Remove all keys from all databases", "1.0.0", "O(N)"));
-  t.Add(Cmd("swapdb", 3, kCmdWrite | kCmdFast, {"keyspace", "write", "fast", "dangerous"}, 0, 0, 0, SwapDb, "Swaps two Redis databases", "4.0.0", "O(N)"));
-  t.Add(Cmd("time", 1, kCmdLoading | kCmdStale | kCmdFast, {"fast"}, 0, 0, 0, Time, "Return the current server time", "2.6.0", "O(1)"));
-  t.Add(Cmd("info", -1, kCmdLoading | kCmdStale | kCmdSentinel, {"slow", "dangerous"}, 0, 0, 0, InfoCommand, "Get information and statistics about the server", "1.0.0", "O(1)"));
-  t.Add(Cmd("shutdown", -1, kAdminCmd | kCmdNoMulti | kCmdSentinel | kCmdAllowBusy, {"admin", "slow", "dangerous"}, 0, 0, 0, Shutdown, "Synchronously save the dataset to disk and then shut down the server", "1.0.0", "O(N)"));
+  t.Add(Cmd("dbsize", 1, kCmdReadonly | kCmdFast, {"keyspace", "read", "fast"}, 0, 0, 0, DbSize,
+            "Return the number of keys in the selected database", "1.0.0", "O(1)"));
+  t.Add(Cmd("flushdb", -1, kCmdWrite, kDangerous, 0, 0, 0, FlushDb,
+            "Remove all keys from the current database", "1.0.0", "O(N)"));
+  t.Add(Cmd("flushall", -1, kCmdWrite, kDangerous, 0, 0, 0, FlushAll, "Remove all keys from all databases",
+            "1.0.0", "O(N)"));
+  t.Add(Cmd("swapdb", 3, kCmdWrite | kCmdFast, {"keyspace", "write", "fast", "dangerous"}, 0, 0, 0, SwapDb,
+            "Swaps two Redis databases", "4.0.0", "O(N)"));
+  t.Add(Cmd("time", 1, kCmdLoading | kCmdStale | kCmdFast, {"fast"}, 0, 0, 0, Time,
+            "Return the current server time", "2.6.0", "O(1)"));
+  t.Add(Cmd("info", -1, kCmdLoading | kCmdStale | kCmdSentinel, {"slow", "dangerous"}, 0, 0, 0, InfoCommand,
+            "Get information and statistics about the server", "1.0.0", "O(1)"));
+  t.Add(Cmd("shutdown", -1, kAdminCmd | kCmdNoMulti | kCmdSentinel | kCmdAllowBusy,
+            {"admin", "slow", "dangerous"}, 0, 0, 0, Shutdown,
+            "Synchronously save the dataset to disk and then shut down the server", "1.0.0", "O(N)"));
 
   const std::vector<std::string> kAdmin = {"admin", "slow", "dangerous"};
-  CommandSpec config = Cmd("config", -2, 0, {"slow"}, 0, 0, 0, nullptr, "A container for server configuration commands", "2.0.0", "Depends on subcommand.");
+  CommandSpec config =
+      Cmd("config", -2, 0, {"slow"}, 0, 0, 0, nullptr, "A container for server configuration commands",
+          "2.0.0", "Depends on subcommand.");
   config.subcommands = {
-      Cmd("get", -3, kAdminCmd, kAdmin, 0, 0, 0, ConfigGet, "Get the values of configuration parameters", "2.0.0", "O(N)"),
-      Cmd("set", -4, kAdminCmd, kAdmin, 0, 0, 0, ConfigSet, "Set configuration parameters to the given values", "2.0.0", "O(N)"),
-      Cmd("resetstat", 2, kAdminCmd, kAdmin, 0, 0, 0, ConfigResetStat, "Reset the stats returned by INFO", "2.0.0", "O(1)"),
-      Cmd("rewrite", 2, kAdminCmd, kAdmin, 0, 0, 0, ConfigRewrite, "Rewrite the configuration file with the in memory configuration", "2.8.0", "O(1)"),
-      Cmd("help", 2, kCmdLoading | kCmdStale, {"slow"}, 0, 0, 0, ConfigHelp, "Show helpful text about the different subcommands", "5.0.0", "O(1)"),
+      Cmd("get", -3, kAdminCmd, kAdmin, 0, 0, 0, ConfigGet, "Get the values of configuration parameters",
+          "2.0.0", "O(N)"),
+      Cmd("set", -4, kAdminCmd, kAdmin, 0, 0, 0, ConfigSet,
+          "Set configuration parameters to the given values", "2.0.0", "O(N)"),
+      Cmd("resetstat", 2, kAdminCmd, kAdmin, 0, 0, 0, ConfigResetStat, "Reset the stats returned by INFO",
+          "2.0.0", "O(1)"),
+      Cmd("rewrite", 2, kAdminCmd, kAdmin, 0, 0, 0, ConfigRewrite,
+          "Rewrite the configuration file with the in memory configuration", "2.8.0", "O(1)"),
+      Cmd("help", 2, kCmdLoading | kCmdStale, {"slow"}, 0, 0, 0, ConfigHelp,
+          "Show helpful text about the different subcommands", "5.0.0", "O(1)"),
   };
   t.Add(std::move(config));
 
-  t.Add(Cmd("lastsave", 1, kCmdLoading | kCmdStale | kCmdFast, {"admin", "fast", "dangerous"}, 0, 0, 0, LastSave, "Get the UNIX time stamp of the last successful save to disk", "1.0.0", "O(1)"));
-  CommandSpec slowlog = Cmd("slowlog", -2, 0, {"slow"}, 0, 0, 0, nullptr, "A container for slow log commands", "2.2.12", "Depends on subcommand.");
+  t.Add(Cmd("lastsave", 1, kCmdLoading | kCmdStale | kCmdFast, {"admin", "fast", "dangerous"}, 0, 0, 0,
+            LastSave, "Get the UNIX time stamp of the last successful save to disk", "1.0.0", "O(1)"));
+  CommandSpec slowlog = Cmd("slowlog", -2, 0, {"slow"}, 0, 0, 0, nullptr, "A container for slow log commands",
+                            "2.2.12", "Depends on subcommand.");
   slowlog.subcommands = {
-      Cmd("get", -2, kAdminCmd, kAdmin, 0, 0, 0, SlowLogGet, "Get the slow log's entries", "2.2.12", "O(N) where N is the number of entries returned"),
+      Cmd("get", -2, kAdminCmd, kAdmin, 0, 0, 0, SlowLogGet, "Get the slow log's entries", "2.2.12",
+          "O(N) where N is the number of entries returned"),
       Cmd("len", 2, kAdminCmd, kAdmin, 0, 0, 0, SlowLogLen, "Get the slow log's length", "2.2.12", "O(1)"),
-      Cmd("reset", 2, kAdminCmd, kAdmin, 0, 0, 0, SlowLogReset, "Clear all entries from the slow log", "2.2.12", "O(N) where N is the number of entries in the slowlog"),
-      Cmd("help", 2, kCmdLoading | kCmdStale, {"slow"}, 0, 0, 0, SlowLogHelp, "Show helpful text about the different subcommands", "6.2.0", "O(1)"),
+      Cmd("reset", 2, kAdminCmd, kAdmin, 0, 0, 0, SlowLogReset, "Clear all entries from the slow log",
+          "2.2.12", "O(N) where N is the number of entries in the slowlog"),
+      Cmd("help", 2, kCmdLoading | kCmdStale, {"slow"}, 0, 0, 0, SlowLogHelp,
+          "Show helpful text about the different subcommands", "6.2.0", "O(1)"),
   };
   t.Add(std::move(slowlog));
-  CommandSpec memory = Cmd("memory", -2, 0, {"slow"}, 0, 0, 0, nullptr, "A container for memory diagnostics commands", "4.0.0", "Depends on subcommand.");
+  CommandSpec memory = Cmd("memory", -2, 0, {"slow"}, 0, 0, 0, nullptr,
+                           "A container for memory diagnostics commands", "4.0.0", "Depends on subcommand.");
   memory.subcommands = {
-      Cmd("usage", -3, kCmdReadonly, {"read", "slow"}, 2, 2, 1, MemoryUsage, "Estimate the memory usage of a key", "4.0.0", "O(N) where N is the number of samples."),
-      Cmd("help", 2, kCmdLoading | kCmdStale, {"slow"}, 0, 0, 0, MemoryHelp, "Show helpful text about the different subcommands", "4.0.0", "O(1)"),
+      Cmd("usage", -3, kCmdReadonly, {"read", "slow"}, 2, 2, 1, MemoryUsage,
+          "Estimate the memory usage of a key", "4.0.0", "O(N) where N is the number of samples."),
+      Cmd("help", 2, kCmdLoading | kCmdStale, {"slow"}, 0, 0, 0, MemoryHelp,
+          "Show helpful text about the different subcommands", "4.0.0", "O(1)"),
   };
   t.Add(std::move(memory));
 }

@@ -76,7 +76,8 @@ bool ParseStringOptions(CommandContext& ctx, size_t first, bool for_set, StringO
 }
 
 // Computes the deadline of an expiry argument; replies with the error and returns nullopt if invalid.
-std::optional<int64_t> ExpireDeadline(CommandContext& ctx, std::string_view arg, TimeUnit unit, TimeBase base) {
+std::optional<int64_t> ExpireDeadline(CommandContext& ctx, std::string_view arg, TimeUnit unit,
+                                      TimeBase base) {
   int64_t value = 0;
   if (!ParseInt64(arg, &value)) {
     ctx.reply.Error("ERR value is not an integer or out of range");
@@ -139,8 +140,12 @@ void SetExGeneric(CommandContext& ctx, TimeUnit unit) {
   params.deadline_ms = *deadline;
   SetAndReply(ctx, ctx.arg(1), ctx.arg(3), params, false);
 }
-void SetEx(CommandContext& ctx) { SetExGeneric(ctx, TimeUnit::kSeconds); }
-void PSetEx(CommandContext& ctx) { SetExGeneric(ctx, TimeUnit::kMilliseconds); }
+void SetEx(CommandContext& ctx) {
+  SetExGeneric(ctx, TimeUnit::kSeconds);
+}
+void PSetEx(CommandContext& ctx) {
+  SetExGeneric(ctx, TimeUnit::kMilliseconds);
+}
 
 void GetSet(CommandContext& ctx) {
   SetParams params;
@@ -170,18 +175,21 @@ void GetEx(CommandContext& ctx) {
     action.kind = GetExAction::Kind::kSetDeadline;
     action.deadline_ms = deadline;
   }
-  Status s = StringGetEx(ctx.db(), ctx.now_ms, ctx.arg(1), action, [&](const std::string* v) { ReplyValue(ctx, v); });
+  Status s = StringGetEx(ctx.db(), ctx.now_ms, ctx.arg(1), action,
+                         [&](const std::string* v) { ReplyValue(ctx, v); });
   if (!s.ok()) ctx.ReplyError(s);
 }
 
 void GetDel(CommandContext& ctx) {
-  Status s = StringGetDel(ctx.db(), ctx.now_ms, ctx.arg(1), [&](const std::string* v) { ReplyValue(ctx, v); });
+  Status s =
+      StringGetDel(ctx.db(), ctx.now_ms, ctx.arg(1), [&](const std::string* v) { ReplyValue(ctx, v); });
   if (!s.ok()) ctx.ReplyError(s);
 }
 
 void MGet(CommandContext& ctx) {
   ctx.reply.Array(ctx.argc() - 1);
-  StringMultiGet(ctx.db(), ctx.now_ms, ctx.args.subspan(1), [&](const std::string* v) { ReplyValue(ctx, v); });
+  StringMultiGet(ctx.db(), ctx.now_ms, ctx.args.subspan(1),
+                 [&](const std::string* v) { ReplyValue(ctx, v); });
 }
 
 void MSetGeneric(CommandContext& ctx, bool only_if_none_exist) {
@@ -192,16 +200,24 @@ void MSetGeneric(CommandContext& ctx, bool only_if_none_exist) {
   bool applied = StringMultiSet(ctx.db(), ctx.now_ms, ctx.args.subspan(1), only_if_none_exist);
   only_if_none_exist ? ctx.reply.Integer(applied ? 1 : 0) : ctx.reply.Ok();
 }
-void MSet(CommandContext& ctx) { MSetGeneric(ctx, false); }
-void MSetNx(CommandContext& ctx) { MSetGeneric(ctx, true); }
+void MSet(CommandContext& ctx) {
+  MSetGeneric(ctx, false);
+}
+void MSetNx(CommandContext& ctx) {
+  MSetGeneric(ctx, true);
+}
 
 void IncrByAndReply(CommandContext& ctx, int64_t delta) {
   int64_t result = 0;
   Status s = StringIncrBy(ctx.db(), ctx.now_ms, ctx.arg(1), delta, &result);
   s.ok() ? ctx.reply.Integer(result) : ctx.ReplyError(s);
 }
-void Incr(CommandContext& ctx) { IncrByAndReply(ctx, 1); }
-void Decr(CommandContext& ctx) { IncrByAndReply(ctx, -1); }
+void Incr(CommandContext& ctx) {
+  IncrByAndReply(ctx, 1);
+}
+void Decr(CommandContext& ctx) {
+  IncrByAndReply(ctx, -1);
+}
 void IncrBy(CommandContext& ctx) {
   int64_t delta = 0;
   if (ctx.IntArg(2, &delta)) IncrByAndReply(ctx, delta);
@@ -231,7 +247,8 @@ void IncrByFloat(CommandContext& ctx) {
 
 void Append(CommandContext& ctx) {
   uint64_t len = 0;
-  Status s = StringAppend(ctx.db(), ctx.now_ms, ctx.arg(1), ctx.arg(2), ctx.server.config.proto_max_bulk_len(), &len);
+  Status s = StringAppend(ctx.db(), ctx.now_ms, ctx.arg(1), ctx.arg(2),
+                          ctx.server.config.proto_max_bulk_len(), &len);
   s.ok() ? ctx.reply.Integer(static_cast<int64_t>(len)) : ctx.ReplyError(s);
 }
 
@@ -272,24 +289,39 @@ void RegisterStringCommands(CommandTable& t) {
   const std::vector<std::string> kWSF = {"write", "string", "fast"}, kRSF = {"read", "string", "fast"};
   t.Add(Cmd("get", 2, kR | kCmdFast, kRSF, 1, 1, 1, Get, "Get the value of a key", "1.0.0", "O(1)"));
   t.Add(Cmd("set", -3, kW, kWS, 1, 1, 1, Set, "Set the string value of a key", "1.0.0", "O(1)"));
-  t.Add(Cmd("setnx", 3, kW | kCmdFast, kWSF, 1, 1, 1, SetNx, "Set the value of a key, only if the key does not exist", "1.0.0", "O(1)"));
+  t.Add(Cmd("setnx", 3, kW | kCmdFast, kWSF, 1, 1, 1, SetNx,
+            "Set the value of a key, only if the key does not exist", "1.0.0", "O(1)"));
   t.Add(Cmd("setex", 4, kW, kWS, 1, 1, 1, SetEx, "Set the value and expiration of a key", "2.0.0", "O(1)"));
-  t.Add(Cmd("psetex", 4, kW, kWS, 1, 1, 1, PSetEx, "Set the value and expiration in milliseconds of a key", "2.6.0", "O(1)"));
-  t.Add(Cmd("getset", 3, kW | kCmdFast, kWSF, 1, 1, 1, GetSet, "Set the string value of a key and return its old value", "1.0.0", "O(1)"));
-  t.Add(Cmd("getex", -2, kCmdWrite | kCmdFast, kWSF, 1, 1, 1, GetEx, "Get the value of a key and optionally set its expiration", "6.2.0", "O(1)"));
-  t.Add(Cmd("getdel", 2, kCmdWrite | kCmdFast, kWSF, 1, 1, 1, GetDel, "Get the value of a key and delete the key", "6.2.0", "O(1)"));
-  t.Add(Cmd("mget", -2, kR | kCmdFast, kRSF, 1, -1, 1, MGet, "Get the values of all the given keys", "1.0.0", "O(N)"));
+  t.Add(Cmd("psetex", 4, kW, kWS, 1, 1, 1, PSetEx, "Set the value and expiration in milliseconds of a key",
+            "2.6.0", "O(1)"));
+  t.Add(Cmd("getset", 3, kW | kCmdFast, kWSF, 1, 1, 1, GetSet,
+            "Set the string value of a key and return its old value", "1.0.0", "O(1)"));
+  t.Add(Cmd("getex", -2, kCmdWrite | kCmdFast, kWSF, 1, 1, 1, GetEx,
+            "Get the value of a key and optionally set its expiration", "6.2.0", "O(1)"));
+  t.Add(Cmd("getdel", 2, kCmdWrite | kCmdFast, kWSF, 1, 1, 1, GetDel,
+            "Get the value of a key and delete the key", "6.2.0", "O(1)"));
+  t.Add(Cmd("mget", -2, kR | kCmdFast, kRSF, 1, -1, 1, MGet, "Get the values of all the given keys", "1.0.0",
+            "O(N)"));
   t.Add(Cmd("mset", -3, kW, kWS, 1, -1, 2, MSet, "Set multiple keys to multiple values", "1.0.1", "O(N)"));
-  t.Add(Cmd("msetnx", -3, kW, kWS, 1, -1, 2, MSetNx, "Set multiple keys to multiple values, only if none of the keys exist", "1.0.1", "O(N)"));
-  t.Add(Cmd("incr", 2, kW | kCmdFast, kWSF, 1, 1, 1, Incr, "Increment the integer value of a key by one", "1.0.0", "O(1)"));
-  t.Add(Cmd("decr", 2, kW | kCmdFast, kWSF, 1, 1, 1, Decr, "Decrement the integer value of a key by one", "1.0.0", "O(1)"));
-  t.Add(Cmd("incrby", 3, kW | kCmdFast, kWSF, 1, 1, 1, IncrBy, "Increment the integer value of a key by the given amount", "1.0.0", "O(1)"));
-  t.Add(Cmd("decrby", 3, kW | kCmdFast, kWSF, 1, 1, 1, DecrBy, "Decrement the integer value of a key by the given number", "1.0.0", "O(1)"));
-  t.Add(Cmd("incrbyfloat", 3, kW | kCmdFast, kWSF, 1, 1, 1, IncrByFloat, "Increment the float value of a key by the given amount", "2.6.0", "O(1)"));
+  t.Add(Cmd("msetnx", -3, kW, kWS, 1, -1, 2, MSetNx,
+            "Set multiple keys to multiple values, only if none of the keys exist", "1.0.1", "O(N)"));
+  t.Add(Cmd("incr", 2, kW | kCmdFast, kWSF, 1, 1, 1, Incr, "Increment the integer value of a key by one",
+            "1.0.0", "O(1)"));
+  t.Add(Cmd("decr", 2, kW | kCmdFast, kWSF, 1, 1, 1, Decr, "Decrement the integer value of a key by one",
+            "1.0.0", "O(1)"));
+  t.Add(Cmd("incrby", 3, kW | kCmdFast, kWSF, 1, 1, 1, IncrBy,
+            "Increment the integer value of a key by the given amount", "1.0.0", "O(1)"));
+  t.Add(Cmd("decrby", 3, kW | kCmdFast, kWSF, 1, 1, 1, DecrBy,
+            "Decrement the integer value of a key by the given number", "1.0.0", "O(1)"));
+  t.Add(Cmd("incrbyfloat", 3, kW | kCmdFast, kWSF, 1, 1, 1, IncrByFloat,
+            "Increment the float value of a key by the given amount", "2.6.0", "O(1)"));
   t.Add(Cmd("append", 3, kW | kCmdFast, kWSF, 1, 1, 1, Append, "Append a value to a key", "2.0.0", "O(1)"));
-  t.Add(Cmd("strlen", 2, kR | kCmdFast, kRSF, 1, 1, 1, StrLen, "Get the length of the value stored in a key", "2.2.0", "O(1)"));
-  t.Add(Cmd("getrange", 4, kR, kRS, 1, 1, 1, GetRange, "Get a substring of the string stored at a key", "2.4.0", "O(N)"));
-  t.Add(Cmd("setrange", 4, kW, kWS, 1, 1, 1, SetRange, "Overwrite part of a string at key starting at the specified offset", "2.2.0", "O(1)"));
+  t.Add(Cmd("strlen", 2, kR | kCmdFast, kRSF, 1, 1, 1, StrLen, "Get the length of the value stored in a key",
+            "2.2.0", "O(1)"));
+  t.Add(Cmd("getrange", 4, kR, kRS, 1, 1, 1, GetRange, "Get a substring of the string stored at a key",
+            "2.4.0", "O(N)"));
+  t.Add(Cmd("setrange", 4, kW, kWS, 1, 1, 1, SetRange,
+            "Overwrite part of a string at key starting at the specified offset", "2.2.0", "O(1)"));
 }
 
 }  // namespace latchkey
