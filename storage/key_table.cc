@@ -1,5 +1,7 @@
 #include "storage/key_table.h"
 
+#include <cstring>
+#include <new>
 #include <utility>
 
 namespace latchkey {
@@ -20,19 +22,27 @@ KeyTable::~KeyTable() {
   Clear();
 }
 
+void KeyTable::Free(KeyNode* node) {
+  node->~KeyNode();
+  ::operator delete(node);
+}
+
 KeyNode* KeyTable::Find(std::string_view key, uint64_t hash) const {
   if (buckets_.empty()) return nullptr;
   for (KeyNode* n = buckets_[BucketOf(hash, buckets_.size() - 1)]; n != nullptr; n = n->next) {
-    if (n->hash == hash && n->key == key) return n;
+    if (n->hash == hash && n->key() == key) return n;
   }
   return nullptr;
 }
 
 KeyNode* KeyTable::Insert(std::string_view key, uint64_t hash) {
   if (size_ >= buckets_.size()) Resize(buckets_.empty() ? 4 : buckets_.size() * 2);
-  auto* node = new KeyNode;
+  // One allocation holds the node and, right after it, the key's bytes.
+  void* memory = ::operator new(sizeof(KeyNode) + key.size());
+  auto* node = new (memory) KeyNode;
   node->hash = hash;
-  node->key.assign(key);
+  node->key_size = static_cast<uint32_t>(key.size());
+  if (!key.empty()) std::memcpy(reinterpret_cast<char*>(node + 1), key.data(), key.size());
   KeyNode*& head = buckets_[BucketOf(hash, buckets_.size() - 1)];
   node->next = head;
   head = node;
@@ -44,7 +54,7 @@ void KeyTable::Erase(KeyNode* node) {
   KeyNode** link = &buckets_[BucketOf(node->hash, buckets_.size() - 1)];
   while (*link != node) link = &(*link)->next;
   *link = node->next;
-  delete node;
+  Free(node);
   --size_;
   if (buckets_.size() > 4 && size_ < buckets_.size() / 8) Resize(buckets_.size() / 2);
 }
@@ -53,7 +63,7 @@ void KeyTable::Clear() {
   for (KeyNode*& head : buckets_) {
     while (head != nullptr) {
       KeyNode* next = head->next;
-      delete head;
+      Free(head);
       head = next;
     }
   }

@@ -71,6 +71,7 @@ class KeyTable {
   }
   static size_t BucketOf(uint64_t hash, size_t mask) { return (hash >> 16) & mask; }
   void Resize(size_t new_buckets);
+  static void Free(KeyNode* node);
 
   std::vector<KeyNode*> buckets_;
   size_t size_ = 0;

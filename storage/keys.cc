@@ -106,7 +106,7 @@ std::vector<std::string> KeysMatching(Database& db, int64_t now_ms, std::string_
   uint64_t cursor = 0;
   do {
     cursor = db.Scan(cursor, SIZE_MAX, now_ms, [&](const KeyNode& node) {
-      if (all || GlobMatch(pattern, node.key)) keys.push_back(node.key);
+      if (all || GlobMatch(pattern, node.key())) keys.emplace_back(node.key());
     });
   } while (cursor != 0);
   return keys;
@@ -117,8 +117,8 @@ uint64_t ScanKeys(Database& db, int64_t now_ms, uint64_t cursor, size_t count, c
   const bool match_all = filter.pattern.empty() || filter.pattern == "*";
   return db.Scan(cursor, count, now_ms, [&](const KeyNode& node) {
     if (filter.type && TypeOf(node.value) != *filter.type) return;
-    if (!match_all && !GlobMatch(filter.pattern, node.key)) return;
-    out->push_back(node.key);
+    if (!match_all && !GlobMatch(filter.pattern, node.key())) return;
+    out->emplace_back(node.key());
   });
 }
 
@@ -163,7 +163,7 @@ std::optional<size_t> KeyMemoryUsage(Database& db, int64_t now_ms, std::string_v
   KeyAccess access(db, now_ms, key);
   KeyNode* node = access.Peek(key);
   if (node == nullptr) return std::nullopt;
-  size_t bytes = sizeof(KeyNode) + sizeof(KeyNode*) + StringHeap(node->key);
+  size_t bytes = sizeof(KeyNode) + node->key_size + sizeof(KeyNode*);
   if (node->has_expiry()) bytes += sizeof(KeyNode*);  // expiry index slot
   std::visit(
       [&](const auto& value) {

@@ -60,7 +60,7 @@ std::string Database::RandomKey(int64_t now_ms, bool* found) {
     KeyNode* node = s.table.Random(rng);
     if (node != nullptr && !IsExpired(*node, now_ms)) {
       *found = true;
-      return node->key;
+      return std::string(node->key());
     }
   }
   *found = false;

@@ -38,6 +38,8 @@ enum class StringForm : uint8_t { kAsWritten, kComputed, kEdited };
 // Deadline value meaning "no expiry".
 inline constexpr int64_t kNoExpiry = 0;
 
+// The key's bytes are stored right after the node in the same allocation (KeyTable allocates them), so
+// a lookup touches the bucket, the node and nothing else until the value is read.
 struct KeyNode {
   KeyNode* next = nullptr;           // chain within one bucket
   uint64_t hash = 0;                 // XXH3 of key
@@ -45,8 +47,10 @@ struct KeyNode {
   uint32_t heap_index = UINT32_MAX;  // position in the shard's expiry index, or UINT32_MAX
   uint32_t access_s = 0;             // last access, seconds since the epoch (OBJECT IDLETIME)
   StringForm string_form = StringForm::kAsWritten;
-  std::string key;
+  uint32_t key_size = 0;
   Value value;
+
+  std::string_view key() const { return {reinterpret_cast<const char*>(this + 1), key_size}; }
 
   bool has_expiry() const { return expire_at_ms != kNoExpiry; }
   // REQUIRES: the caller knows the type is kString.

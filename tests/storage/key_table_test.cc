@@ -40,7 +40,7 @@ std::multiset<std::string> FullScan(const KeyTable& table) {
   std::multiset<std::string> seen;
   uint64_t cursor = 0;
   do {
-    cursor = table.Scan(cursor, [&](const KeyNode& node) { seen.insert(node.key); });
+    cursor = table.Scan(cursor, [&](const KeyNode& node) { seen.insert(std::string(node.key())); });
   } while (cursor != 0);
   return seen;
 }
@@ -61,8 +61,8 @@ TEST(KeyTableTest, InsertFindEraseAcrossResizes) {
   constexpr int kKeys = 20000;
   for (int i = 0; i < kKeys; ++i) {
     KeyNode* node = Insert(table, Key("key:", i));
-    ASSERT_EQ(node->key, Key("key:", i));
-    ASSERT_EQ(node->hash, Hash(node->key));
+    ASSERT_EQ(node->key(), Key("key:", i));
+    ASSERT_EQ(node->hash, Hash(node->key()));
     ASSERT_TRUE(std::holds_alternative<std::string>(node->value));
     ASSERT_EQ(table.size(), static_cast<size_t>(i + 1));
   }
@@ -132,7 +132,7 @@ TEST(KeyTableTest, ForEachVisitsEveryNodeOnce) {
   KeyTable table;
   for (int i = 0; i < 1000; ++i) Insert(table, std::to_string(i));
   std::multiset<std::string> seen;
-  table.ForEach([&](const KeyNode& node) { seen.insert(node.key); });
+  table.ForEach([&](const KeyNode& node) { seen.insert(std::string(node.key())); });
   ASSERT_EQ(seen.size(), 1000u);
   for (int i = 0; i < 1000; ++i) EXPECT_EQ(seen.count(std::to_string(i)), 1u);
 }
@@ -158,7 +158,7 @@ void ScanWithChanges(KeyTable& table, const std::vector<std::string>& stable,
   uint64_t cursor = 0;
   int step = 0;
   do {
-    cursor = table.Scan(cursor, [&](const KeyNode& node) { seen.insert(node.key); });
+    cursor = table.Scan(cursor, [&](const KeyNode& node) { seen.insert(std::string(node.key())); });
     between(step++);
     ASSERT_LT(step, 1'000'000) << "scan does not terminate";
   } while (cursor != 0);
@@ -260,8 +260,8 @@ TEST(KeyTableTest, RandomReturnsPresentKeys) {
   for (int i = 0; i < 5000; ++i) {
     KeyNode* node = table.Random(rng);
     ASSERT_NE(node, nullptr);
-    ASSERT_EQ(Find(table, node->key), node);
-    drawn.insert(node->key);
+    ASSERT_EQ(Find(table, std::string(node->key())), node);
+    drawn.insert(std::string(node->key()));
   }
   EXPECT_EQ(drawn.size(), 10u);
 }
@@ -271,7 +271,7 @@ TEST(KeyTableTest, RandomWithChains) {
   std::mt19937_64 rng(3);
   for (int i = 0; i < 8; ++i) table.Insert(Key("same", i), 0x10000);  // one bucket
   std::set<std::string> drawn;
-  for (int i = 0; i < 2000; ++i) drawn.insert(table.Random(rng)->key);
+  for (int i = 0; i < 2000; ++i) drawn.insert(std::string(table.Random(rng)->key()));
   EXPECT_EQ(drawn.size(), 8u);  // every chain position is reachable
 }
 
