@@ -75,6 +75,7 @@ CommandTable BuildCommandTable() {
   RegisterKeyCommands(table);
   RegisterStringCommands(table);
   RegisterIntrospectionCommands(table);
+  RegisterPersistenceCommands(table);
   return table;
 }
 

@@ -103,6 +103,7 @@ void RegisterServerCommands(CommandTable& table);
 void RegisterKeyCommands(CommandTable& table);
 void RegisterStringCommands(CommandTable& table);
 void RegisterIntrospectionCommands(CommandTable& table);
+void RegisterPersistenceCommands(CommandTable& table);
 
 // Builds the table with every command.
 CommandTable BuildCommandTable();

@@ -221,32 +221,15 @@ Config::Config() {
        "what to evict at maxmemory (generic keys only)");
   integer("hz", true, 1, 500, &hz_, "background task frequency (active expiry)");
   integer("active-expire-effort", true, 1, 10, &active_expire_effort_, "active expiry effort 1..10");
-  Register({"loglevel", true, "debug, verbose, notice or warning",
-            [this](std::string_view v) {
-              std::string value = Lower(v);
-              if (value != "debug" && value != "verbose" && value != "notice" && value != "warning" &&
-                  value != "nothing") {
-                return Status::Err(
-                    "argument(s) must be one of the following: debug, verbose, notice, warning, nothing");
-              }
-              std::function<void(const std::string&)> callback;
-              {
-                std::lock_guard lock(mu_);
-                loglevel_ = value;
-                callback = on_loglevel_;
-              }
-              if (callback) callback(value);
-              return Status::Ok();
-            },
-            [this] {
-              std::lock_guard lock(mu_);
-              return loglevel_;
-            }});
+  text("loglevel", true, &loglevel_, {"debug", "verbose", "notice", "warning", "nothing"},
+       "debug, verbose, notice, warning or nothing");
   text("logfile", false, &logfile_, {}, "log file (empty: standard output)");
   integer("slowlog-log-slower-than", true, -1, INT64_MAX, &slowlog_slower_than_us_,
           "log commands slower than this many microseconds (-1: never)");
   integer("slowlog-max-len", true, 0, INT64_MAX, &slowlog_max_len_, "slow log entries kept");
   text("fsync", true, &fsync_, {"always", "everysec", "no"}, "when the write-ahead log is synced");
+  boolean("enable-debug-command", false, &enable_debug_command_,
+          "allow DEBUG (fault injection for tests); never on in production");
 }
 
 const Config::Directive* Config::Find(std::string_view name) const {
@@ -263,12 +246,19 @@ Status Config::Set(std::string_view name, std::string_view value, bool live) {
     return Status::Err("Unknown option or number of arguments for CONFIG SET - '" + std::string(name) + "'");
   if (live && !d->mutable_live) return Status::Err("can't set immutable config");
   Status s = d->set(value);
-  if (s.ok() && live) {
+  if (!s.ok()) return s;
+  std::vector<std::function<void(const std::string&)>> callbacks;
+  {
     std::lock_guard lock(mu_);
-    if (std::find(changed_live_.begin(), changed_live_.end(), d->name) == changed_live_.end()) {
+    if (live && std::find(changed_live_.begin(), changed_live_.end(), d->name) == changed_live_.end()) {
       changed_live_.push_back(d->name);
     }
+    for (const auto& [watched, callback] : on_change_) {
+      if (watched == d->name) callbacks.push_back(callback);
+    }
   }
+  const std::string current = d->get();
+  for (const auto& callback : callbacks) callback(current);
   return s;
 }
 
@@ -363,9 +353,14 @@ std::string Config::logfile() const {
   std::lock_guard lock(mu_);
   return logfile_;
 }
-void Config::OnLogLevelChange(std::function<void(const std::string&)> callback) {
+void Config::OnChange(std::string name, std::function<void(const std::string&)> callback) {
   std::lock_guard lock(mu_);
-  on_loglevel_ = std::move(callback);
+  on_change_.emplace_back(std::move(name), std::move(callback));
+}
+
+std::string Config::fsync() const {
+  std::lock_guard lock(mu_);
+  return fsync_;
 }
 
 }  // namespace latchkey

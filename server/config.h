@@ -73,8 +73,11 @@ class Config {
   uint64_t slowlog_max_len() const { return slowlog_max_len_; }
   int tcp_backlog() const { return tcp_backlog_; }
 
-  // Runs after a live change to `loglevel` (so the logger can follow).
-  void OnLogLevelChange(std::function<void(const std::string&)> callback);
+  std::string fsync() const;
+  bool enable_debug_command() const { return enable_debug_command_; }
+
+  // Runs `callback` with the new value after every successful Set of directive `name`.
+  void OnChange(std::string name, std::function<void(const std::string&)> callback);
 
  private:
   void Register(Directive directive);
@@ -91,11 +94,12 @@ class Config {
   std::string logfile_;
   std::string maxmemory_policy_;
   std::string fsync_;
-  std::function<void(const std::string&)> on_loglevel_;
+  std::vector<std::pair<std::string, std::function<void(const std::string&)>>> on_change_;
 
   std::atomic<int> port_{6379};
   std::atomic<bool> protected_mode_{true};
   std::atomic<bool> auth_required_{false};
+  std::atomic<bool> enable_debug_command_{false};
   std::atomic<int> io_threads_{0};
   std::atomic<int> databases_{16};
   std::atomic<uint64_t> maxclients_{10000};

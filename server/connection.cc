@@ -52,7 +52,7 @@ void Connection::CloseIfIdle(int64_t now_ms, int64_t timeout_s) {
 }
 
 void Connection::ReadMore() {
-  if (reading_ || closed_ || session_.close_after_reply) return;
+  if (reading_ || closed_ || session_.close_after_reply || waiting_durable_) return;
   if (PendingOutput() > kPauseReadingBytes) return;  // resumed by OnWritten
   if (in_.size() - in_end_ < kReadChunk / 2) in_.resize(std::max(in_.size() * 2, in_end_ + kReadChunk));
   reading_ = true;
@@ -95,8 +95,12 @@ void Connection::ProcessInput() {
     const bool skip = session_.skip_next;
     const bool was_off = session_.replies_off;
     session_.skip_next = false;
+    CommandTicket::Reset();
     Dispatch(server_, session_, writer_, stats_, parser_.args());
     if (skip || (was_off && session_.replies_off)) out_.resize(before);
+    const uint64_t needed = CommandTicket::needed();
+    if (needed > 0) held_needed_ = std::max(held_needed_, needed);
+    held_.emplace_back(out_.size(), needed);
     if (OutputOverLimits()) return;
   }
   // Compact: keep the partial request (if any) at the front of the buffer.
@@ -143,12 +147,67 @@ bool Connection::OutputOverLimits() {
   return over;
 }
 
+bool Connection::WaitForDurability() {
+  CommitPipeline* pipeline = server_.pipeline.get();
+  const bool must_wait = pipeline != nullptr && held_needed_ > 0 &&
+                         (pipeline->Failed(held_needed_) || (pipeline->policy() == FsyncPolicy::kAlways &&
+                                                             held_needed_ > pipeline->durable_seq()));
+  if (!must_wait) {
+    held_.clear();
+    held_needed_ = 0;
+    return false;
+  }
+  waiting_durable_ = true;
+  std::weak_ptr<Connection> weak = shared_from_this();
+  asio::io_context& context = thread_.context();
+  pipeline->WhenDurable(held_needed_, [weak, &context](bool ok) {
+    asio::post(context, [weak, ok] {
+      if (auto self = weak.lock()) self->OnDurable(ok);
+    });
+  });
+  return true;
+}
+
+void Connection::OnDurable(bool ok) {
+  waiting_durable_ = false;
+  if (closed_) return;
+  if (!ok) {
+    // Replace the reply of every command that depended on a write that was undone.
+    CommitPipeline* pipeline = server_.pipeline.get();
+    std::string rebuilt;
+    ReplyWriter writer(&rebuilt);
+    writer.set_protocol(session_.protocol);
+    size_t start = 0;
+    for (auto [end, needed] : held_) {
+      if (pipeline->Failed(needed)) {
+        writer.Error("MISCONF Errors writing to the data directory; the command was not applied: " +
+                     pipeline->failure());
+      } else {
+        rebuilt.append(out_, start, end - start);
+      }
+      start = end;
+    }
+    rebuilt.append(out_, start, std::string::npos);
+    out_.swap(rebuilt);
+  }
+  held_.clear();
+  held_needed_ = 0;
+  Flush();
+  if (!closed_ && in_end_ > in_start_) {
+    ProcessInput();
+    Flush();
+  }
+  ReadMore();
+}
+
 void Connection::Flush() {
-  if (closed_ || !writing_.empty()) return;
+  if (closed_ || !writing_.empty() || waiting_durable_) return;
+  if (!held_.empty() && WaitForDurability()) return;
   if (out_.empty()) {
     if (session_.close_after_reply) Kill();
     return;
   }
+  held_.clear();
   writing_.swap(out_);
   asio::async_write(
       socket_, asio::buffer(writing_),

@@ -4,6 +4,12 @@
 // order (Dispatch), append every reply to one output buffer, and write that buffer in one gathered
 // write. A write in flight does not stop reading; the next batch of replies waits in a second buffer.
 //
+// Durability (fsync always): a reply may only leave once the WAL sync covering every write it made or
+// observed has happened. The connection notes, per command, the sequence number it depends on
+// (CommandTicket); after a batch it holds its replies and stops reading until the commit pipeline says
+// that number is durable; if the commit failed, the replies of the commands that depended on it are
+// replaced by MISCONF errors.
+//
 // Limits: input past client-query-buffer-limit (1 MB before AUTH) closes the client; pending output
 // past kPauseReadingBytes (or the soft limit) pauses reading until the client drains it; output past
 // the hard limit, or past the soft limit for longer than its seconds, closes the client (Redis's
@@ -52,6 +58,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void Flush();
   void OnWritten(const boost::system::error_code& ec, size_t n);
   bool OutputOverLimits();
+  // Holds the replies until the writes they depend on are durable; false if nothing to wait for.
+  bool WaitForDurability();
+  void OnDurable(bool ok);
   size_t PendingOutput() const { return out_.size() + writing_.size(); }
 
   ServerState& server_;
@@ -70,6 +79,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::string writing_;  // replies of the write in flight
   ReplyWriter writer_;
   Session session_;
+
+  // Commands whose replies are in out_ and not yet released: (end offset in out_, sequence needed).
+  std::vector<std::pair<size_t, uint64_t>> held_;
+  uint64_t held_needed_ = 0;  // max sequence over held_
+  bool waiting_durable_ = false;
 
   bool reading_ = false;
   bool closed_ = false;

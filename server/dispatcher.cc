@@ -54,6 +54,13 @@ void Dispatch(ServerState& server, Session& session, ReplyWriter& reply, ThreadS
     stats.Add(stats.error_replies);
     return;
   }
+  if ((spec->flags & kCmdWrite) && server.pipeline != nullptr && server.pipeline->failed()) {
+    reply.Error(
+        "MISCONF Errors writing to the data directory; writes are refused until it is healthy again: " +
+        server.pipeline->failure());
+    stats.Add(stats.error_replies);
+    return;
+  }
   const int64_t now_ms = NowMs();
   if (session.info != nullptr) {
     session.info->last_command.store(spec->fullname.c_str(), std::memory_order_relaxed);

@@ -75,7 +75,7 @@ int main(int argc, char** argv) {
     spdlog::flush_every(std::chrono::seconds(1));
   }
   spdlog::set_level(LogLevel(config.loglevel()));
-  config.OnLogLevelChange([](const std::string& level) { spdlog::set_level(LogLevel(level)); });
+  config.OnChange("loglevel", [](const std::string& level) { spdlog::set_level(LogLevel(level)); });
 
   latchkey::Server server(config);
   auto status = server.Start();

@@ -58,7 +58,34 @@ Server::~Server() {
   Wait();
 }
 
+Status Server::OpenStorage() {
+  // A record stays on disk this long past its deadline, so a clock stepping back cannot make
+  // compaction drop what memory still serves.
+  constexpr int64_t kCompactionGraceMs = 5 * 60 * 1000;
+  Status s = DurableStore::Open(config_.dir(), kCompactionGraceMs, &state_->store);
+  if (!s.ok()) return s;
+  Keyspace& keyspace = state_->keyspace;
+  FsyncPolicy policy = FsyncPolicy::kEverySec;
+  ParseFsyncPolicy(config_.fsync(), &policy);
+  state_->pipeline = std::make_unique<CommitPipeline>(state_->store.get(), &keyspace, policy);
+  keyspace.AttachLog(state_->pipeline.get(), state_->store->DatabaseMapping(keyspace.num_databases()));
+  s = state_->store->Load(keyspace, NowMs(), &state_->load_stats);
+  if (!s.ok()) return s;
+  spdlog::info("DB loaded from disk: {} keys in {} ms ({} expired while down, dropped)",
+               state_->load_stats.keys_loaded, state_->load_stats.duration_ms,
+               state_->load_stats.expired_skipped);
+  CommitPipeline* pipeline = state_->pipeline.get();
+  config_.OnChange("fsync", [pipeline](const std::string& value) {
+    FsyncPolicy p = FsyncPolicy::kEverySec;
+    if (ParseFsyncPolicy(value, &p)) pipeline->set_policy(p);
+  });
+  pipeline->Start();
+  return Status::Ok();
+}
+
 Status Server::Start() {
+  Status storage = OpenStorage();
+  if (!storage.ok()) return storage;
   asio::io_context& main = threads_[0]->context();
   for (const std::string& address : config_.bind()) {
     std::string host = address[0] == '-' ? address.substr(1) : address;  // "-::1": optional address
@@ -174,6 +201,14 @@ void Server::RequestShutdown() {
 
 void Server::Wait() {
   for (auto& t : threads_) t->Join();
+  // Every connection is closed: commit and sync what they wrote, then close RocksDB.
+  {
+    std::lock_guard lock(state_->bgsave_mu);
+    if (state_->bgsave_thread.joinable()) state_->bgsave_thread.join();
+  }
+  if (state_->pipeline) state_->pipeline->Stop();
+  state_->pipeline.reset();
+  state_->store.reset();
 }
 
 }  // namespace latchkey

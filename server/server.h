@@ -28,6 +28,8 @@ class Server {
   ServerState& state() { return *state_; }
 
  private:
+  // Opens RocksDB in `dir`, loads it into memory and starts the commit pipeline.
+  Status OpenStorage();
   void Accept(size_t acceptor_index);
   void ScheduleActiveExpiry();
   void OnAccepted(tcp::socket socket, IoThread& thread);

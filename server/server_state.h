@@ -8,14 +8,19 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
+#include <thread>
 
 #include "server/client_registry.h"
 #include "server/command_table.h"
 #include "server/config.h"
 #include "server/slowlog.h"
 #include "server/stats.h"
+#include "storage/commit_pipeline.h"
+#include "storage/durable_store.h"
 #include "storage/keyspace.h"
 
 namespace latchkey {
@@ -45,6 +50,18 @@ struct ServerState {
   int tcp_port = 0;                      // the port actually bound
   std::atomic<bool> shutting_down{false};
   std::function<void()> request_shutdown;  // asks the network layer to stop; safe from any thread
+
+  // Durability (set up by Server::Start before the first client).
+  std::unique_ptr<DurableStore> store;
+  std::unique_ptr<CommitPipeline> pipeline;
+  DurableStore::LoadStats load_stats;
+  std::atomic<bool> bgsave_in_progress{false};
+  std::mutex bgsave_mu;         // guards bgsave_thread
+  std::thread bgsave_thread;    // joined before the store closes
+  std::mutex checkpoint_mu;     // guards last_checkpoint
+  std::string last_checkpoint;  // directory of the newest checkpoint
+  std::atomic<int64_t> last_save_duration_ms{-1};
+  std::atomic<bool> last_save_ok{true};
 };
 
 }  // namespace latchkey

@@ -10,7 +10,7 @@
 namespace latchkey {
 
 size_t DeleteKeys(Database& db, int64_t now_ms, std::span<const std::string_view> keys) {
-  KeyAccess access(db, now_ms, keys);
+  KeyAccess access(db, now_ms, keys, KeyAccess::Mode::kWrite);
   size_t removed = 0;
   for (std::string_view key : keys) {
     if (KeyNode* node = access.Find(key)) {
@@ -38,7 +38,7 @@ std::optional<ValueType> TypeOfKey(Database& db, int64_t now_ms, std::string_vie
 }
 
 bool ExpireKey(Database& db, int64_t now_ms, std::string_view key, int64_t deadline_ms, int conditions) {
-  KeyAccess access(db, now_ms, key);
+  KeyAccess access(db, now_ms, key, KeyAccess::Mode::kWrite);
   KeyNode* node = access.Find(key);
   if (node == nullptr) return false;
   if (!ExpireConditionsHold(conditions, node->expire_at_ms, deadline_ms)) return false;
@@ -67,7 +67,7 @@ int64_t KeyDeadlineMs(Database& db, int64_t now_ms, std::string_view key) {
 }
 
 bool PersistKey(Database& db, int64_t now_ms, std::string_view key) {
-  KeyAccess access(db, now_ms, key);
+  KeyAccess access(db, now_ms, key, KeyAccess::Mode::kWrite);
   KeyNode* node = access.Find(key);
   if (node == nullptr || !node->has_expiry()) return false;
   access.SetExpiry(node, kNoExpiry);
@@ -77,7 +77,7 @@ bool PersistKey(Database& db, int64_t now_ms, std::string_view key) {
 Status RenameKey(Database& db, int64_t now_ms, std::string_view from, std::string_view to,
                  bool only_if_absent, bool* renamed) {
   const std::string_view keys[] = {from, to};
-  KeyAccess access(db, now_ms, keys);
+  KeyAccess access(db, now_ms, keys, KeyAccess::Mode::kWrite);
   KeyNode* source = access.Find(from);
   if (source == nullptr) return Status::NoSuchKey();
   *renamed = false;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <random>
 
+#include "storage/record_codec.h"
 #include "xxhash.h"
 
 namespace latchkey {
@@ -31,12 +32,48 @@ size_t Database::ExpiringSize(int64_t now_ms) {
   return total;
 }
 
-void Database::Flush() {
-  for (Shard& s : shards_) {
-    std::lock_guard lock(s.mu);
-    s.expiry.Clear();
-    s.table.Clear();
+void Database::Record(Shard& shard, PendingWrite write) {
+  shard.last_seq = write.seq;
+  CommandTicket::Note(write.seq);
+  shard.pending.push_back(std::move(write));
+}
+
+void Database::LoadKey(std::string_view key, Value value, int64_t expire_at_ms) {
+  const uint64_t hash = HashKey(key);
+  Shard& s = shards_[ShardOf(hash)];
+  KeyNode* node = s.table.Find(key, hash);
+  if (node == nullptr) node = s.table.Insert(key, hash);
+  node->value = std::move(value);
+  node->expire_at_ms = expire_at_ms;
+  s.expiry.Update(node);
+}
+
+// Locks every shard of `dbs` in the one global order (database index, then shard index).
+static std::vector<std::unique_lock<std::mutex>> LockAll(const std::vector<Database*>& dbs) {
+  std::vector<std::unique_lock<std::mutex>> locks;
+  locks.reserve(dbs.size() * Database::kShards);
+  for (Database* d : dbs) {
+    for (size_t i = 0; i < Database::kShards; ++i) locks.emplace_back(d->shard(i).mu);
   }
+  return locks;
+}
+
+// Clears the shards of `db` and records one range delete for its key range. REQUIRES: all locked.
+static void ClearLocked(Database& db, uint64_t seq) {
+  for (size_t i = 0; i < Database::kShards; ++i) {
+    db.shard(i).expiry.Clear();
+    db.shard(i).table.Clear();
+  }
+  if (db.log() != nullptr) {
+    Database::Record(db.shard(0), PendingWrite{seq, PendingWrite::Kind::kDeleteRange,
+                                               KvRangeStart(db.physical_id()), KvRangeEnd(db.physical_id())});
+  }
+}
+
+void Database::Flush() {
+  auto locks = LockAll({this});
+  ClearLocked(*this, log_ != nullptr ? log_->NextSeq() : 0);
+  if (log_ != nullptr) log_->Notify();
 }
 
 std::string Database::RandomKey(int64_t now_ms, bool* found) {
@@ -87,20 +124,13 @@ uint64_t Database::ExpiredKeys() {
 
 Keyspace::Keyspace(int num_databases) {
   databases_.reserve(static_cast<size_t>(num_databases));
-  for (int i = 0; i < num_databases; ++i) databases_.push_back(std::make_unique<Database>());
-}
-
-// Locks every shard of `dbs` in the one global order (database index, then shard index).
-static std::vector<std::unique_lock<std::mutex>> LockAll(const std::vector<Database*>& dbs) {
-  std::vector<std::unique_lock<std::mutex>> locks;
-  locks.reserve(dbs.size() * Database::kShards);
-  for (Database* d : dbs) {
-    for (size_t i = 0; i < Database::kShards; ++i) locks.emplace_back(d->shard(i).mu);
+  for (int i = 0; i < num_databases; ++i) {
+    databases_.push_back(std::make_unique<Database>());
+    databases_.back()->physical_id_ = static_cast<uint16_t>(i);
   }
-  return locks;
 }
 
-void Keyspace::SwapDatabases(int a, int b) {
+void Keyspace::SwapDatabases(int a, int b, bool record) {
   if (a == b) return;
   Database& first = db(std::min(a, b));
   Database& second = db(std::max(a, b));
@@ -109,18 +139,38 @@ void Keyspace::SwapDatabases(int a, int b) {
     first.shards_[i].table.Swap(second.shards_[i].table);
     first.shards_[i].expiry.Swap(second.shards_[i].expiry);
   }
+  // The data stays where it is on disk; the two databases exchange their physical ids.
+  std::swap(first.physical_id_, second.physical_id_);
+  if (log_ != nullptr && record) {
+    const uint64_t seq = log_->NextSeq();
+    for (Database* d : {&first, &second}) {
+      const int index = d == &first ? std::min(a, b) : std::max(a, b);
+      Database::Record(d->shards_[0], PendingWrite{seq, PendingWrite::Kind::kMetaPut, DatabaseMapKey(index),
+                                                   std::to_string(d->physical_id_)});
+    }
+    log_->Notify();
+  }
+}
+
+void Keyspace::AttachLog(WriteLog* log, const std::vector<uint16_t>& ids) {
+  log_ = log;
+  for (size_t i = 0; i < databases_.size(); ++i) {
+    databases_[i]->log_ = log;
+    databases_[i]->physical_id_ = ids[i];
+  }
+}
+
+std::string Keyspace::DatabaseMapKey(int index) {
+  return "dbmap:" + std::to_string(index);
 }
 
 void Keyspace::FlushAll() {
   std::vector<Database*> all;
   for (auto& database : databases_) all.push_back(database.get());
   auto locks = LockAll(all);
-  for (Database* d : all) {
-    for (Shard& s : d->shards_) {
-      s.expiry.Clear();
-      s.table.Clear();
-    }
-  }
+  const uint64_t seq = log_ != nullptr ? log_->NextSeq() : 0;
+  for (Database* d : all) ClearLocked(*d, seq);
+  if (log_ != nullptr) log_->Notify();
 }
 
 }  // namespace latchkey

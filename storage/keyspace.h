@@ -10,6 +10,7 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,11 +30,21 @@ class Database {
 
   Shard& shard(size_t i) { return shards_[i]; }
 
+  // Durability: where mutations are recorded (nullptr: not recorded, as in unit tests) and the id of
+  // this database's key range in RocksDB (see record_codec.h).
+  WriteLog* log() const { return log_; }
+  uint16_t physical_id() const { return physical_id_; }
+  // Adds `write` to `shard`'s pending list. REQUIRES: shard's lock held; write.seq from log().
+  static void Record(Shard& shard, PendingWrite write);
+
+  // Puts a key loaded from disk into memory without recording it. REQUIRES: no concurrent access.
+  void LoadKey(std::string_view key, Value value, int64_t expire_at_ms);
+
   // Number of live keys (removes expired ones on the way).
   size_t Size(int64_t now_ms);
   // Number of live keys that have a deadline.
   size_t ExpiringSize(int64_t now_ms);
-  // Removes every key.
+  // Removes every key (atomically: all shards are locked together).
   void Flush();
 
   // One step of SCAN. The cursor packs the shard index in its low kShardBits bits and the shard table's
@@ -53,6 +64,8 @@ class Database {
  private:
   friend class Keyspace;
   std::array<Shard, kShards> shards_;
+  WriteLog* log_ = nullptr;
+  uint16_t physical_id_ = 0;
 };
 
 class Keyspace {
@@ -63,13 +76,22 @@ class Keyspace {
   // REQUIRES: 0 <= index < num_databases().
   Database& db(int index) { return *databases_[index]; }
 
-  // Exchanges the contents of two databases atomically (SWAPDB).
-  void SwapDatabases(int a, int b);
+  // Records every later mutation in `log`, and maps logical database i to physical id `ids[i]`.
+  // REQUIRES: called before any concurrent access.
+  void AttachLog(WriteLog* log, const std::vector<uint16_t>& ids);
+
+  // The meta record that maps logical database `index` to its physical id.
+  static std::string DatabaseMapKey(int index);
+
+  // Exchanges the contents of two databases atomically (SWAPDB). `record` false: not recorded for
+  // RocksDB (undoing a failed SWAPDB).
+  void SwapDatabases(int a, int b, bool record = true);
   // Removes every key of every database atomically (FLUSHALL).
   void FlushAll();
 
  private:
   std::vector<std::unique_ptr<Database>> databases_;
+  WriteLog* log_ = nullptr;
 };
 
 template <typename Emit>

@@ -7,9 +7,11 @@
 
 #include <cstdint>
 #include <mutex>
+#include <vector>
 
 #include "storage/expiry_heap.h"
 #include "storage/key_table.h"
+#include "storage/write_log.h"
 
 namespace latchkey {
 
@@ -17,7 +19,10 @@ struct Shard {
   std::mutex mu;
   KeyTable table;
   ExpiryHeap expiry;
-  uint64_t expired_keys = 0;  // keys removed because their deadline passed (lazily or actively)
+  uint64_t expired_keys = 0;          // keys removed because their deadline passed (lazily or actively)
+  std::vector<PendingWrite> pending;  // recorded, not yet committed to RocksDB, in sequence order
+  uint64_t last_seq = 0;              // sequence number of the newest record ever added here
+  uint64_t undone_seq = 0;            // newest record here undone after a failed commit (memory = disk)
 
   // Removes `node` from the table and the expiry index.
   void EraseNode(KeyNode* node) {

@@ -32,6 +32,7 @@ class Status {
     return Status(Code::kWrongType, "Operation against a key holding the wrong kind of value");
   }
   static Status NoSuchKey() { return Status(Code::kNotFound, "no such key"); }
+  static Status IoError(std::string msg) { return Status(Code::kIoError, std::move(msg)); }
 
   bool ok() const { return code_ == Code::kOk; }
   Code code() const { return code_; }

@@ -40,7 +40,7 @@ Status StringGet(Database& db, int64_t now_ms, std::string_view key, StringSink 
 
 Status StringSet(Database& db, int64_t now_ms, std::string_view key, std::string_view value,
                  const SetParams& params, SetOutcome* outcome) {
-  KeyAccess access(db, now_ms, key);
+  KeyAccess access(db, now_ms, key, KeyAccess::Mode::kWrite);
   KeyNode* node = access.Find(key);
   if (params.return_old && node != nullptr) {
     if (!IsString(node)) return Status::WrongType();
@@ -53,6 +53,7 @@ Status StringSet(Database& db, int64_t now_ms, std::string_view key, std::string
   }
   if (node == nullptr) node = access.Create(key);
   AssignString(node, value);
+  access.Changed(key);
   if (params.deadline_ms != kNoExpiry) {
     access.SetExpiry(node, params.deadline_ms);
   } else if (!params.keep_ttl && node->has_expiry()) {
@@ -64,7 +65,7 @@ Status StringSet(Database& db, int64_t now_ms, std::string_view key, std::string
 
 Status StringGetEx(Database& db, int64_t now_ms, std::string_view key, const GetExAction& action,
                    StringSink sink) {
-  KeyAccess access(db, now_ms, key);
+  KeyAccess access(db, now_ms, key, KeyAccess::Mode::kWrite);
   KeyNode* node = access.Find(key);
   if (node == nullptr) {
     sink(nullptr);
@@ -85,7 +86,7 @@ Status StringGetEx(Database& db, int64_t now_ms, std::string_view key, const Get
 }
 
 Status StringGetDel(Database& db, int64_t now_ms, std::string_view key, StringSink sink) {
-  KeyAccess access(db, now_ms, key);
+  KeyAccess access(db, now_ms, key, KeyAccess::Mode::kWrite);
   KeyNode* node = access.Find(key);
   if (node != nullptr && !IsString(node)) return Status::WrongType();
   sink(node != nullptr ? &node->str() : nullptr);
@@ -105,7 +106,8 @@ bool StringMultiSet(Database& db, int64_t now_ms, std::span<const std::string_vi
                     bool only_if_none_exist) {
   absl::InlinedVector<std::string_view, 8> keys;
   for (size_t i = 0; i < pairs.size(); i += 2) keys.push_back(pairs[i]);
-  KeyAccess access(db, now_ms, std::span<const std::string_view>(keys.data(), keys.size()));
+  KeyAccess access(db, now_ms, std::span<const std::string_view>(keys.data(), keys.size()),
+                   KeyAccess::Mode::kWrite);
   if (only_if_none_exist) {
     for (std::string_view key : keys) {
       if (access.Find(key) != nullptr) return false;
@@ -115,13 +117,14 @@ bool StringMultiSet(Database& db, int64_t now_ms, std::span<const std::string_vi
     KeyNode* node = access.Find(pairs[i]);
     if (node == nullptr) node = access.Create(pairs[i]);
     AssignString(node, pairs[i + 1]);
+    access.Changed(pairs[i]);
     if (node->has_expiry()) access.SetExpiry(node, kNoExpiry);
   }
   return true;
 }
 
 Status StringIncrBy(Database& db, int64_t now_ms, std::string_view key, int64_t delta, int64_t* result) {
-  KeyAccess access(db, now_ms, key);
+  KeyAccess access(db, now_ms, key, KeyAccess::Mode::kWrite);
   KeyNode* node = access.Find(key);
   int64_t value = 0;
   if (node != nullptr) {
@@ -134,13 +137,14 @@ Status StringIncrBy(Database& db, int64_t now_ms, std::string_view key, int64_t 
   str.clear();
   AppendInt64(&str, value);
   node->string_form = StringForm::kAsWritten;
+  access.Changed(key);
   *result = value;
   return Status::Ok();
 }
 
 Status StringIncrByFloat(Database& db, int64_t now_ms, std::string_view key, long double delta,
                          std::string* result) {
-  KeyAccess access(db, now_ms, key);
+  KeyAccess access(db, now_ms, key, KeyAccess::Mode::kWrite);
   KeyNode* node = access.Find(key);
   long double value = 0;
   if (node != nullptr) {
@@ -155,12 +159,13 @@ Status StringIncrByFloat(Database& db, int64_t now_ms, std::string_view key, lon
   if (node == nullptr) node = access.Create(key);
   AssignString(node, *result);
   node->string_form = StringForm::kComputed;
+  access.Changed(key);
   return Status::Ok();
 }
 
 Status StringAppend(Database& db, int64_t now_ms, std::string_view key, std::string_view suffix,
                     uint64_t max_len, uint64_t* new_len) {
-  KeyAccess access(db, now_ms, key);
+  KeyAccess access(db, now_ms, key, KeyAccess::Mode::kWrite);
   KeyNode* node = access.Find(key);
   if (node == nullptr) {
     node = access.Create(key);
@@ -172,6 +177,7 @@ Status StringAppend(Database& db, int64_t now_ms, std::string_view key, std::str
     node->str().append(suffix);
     node->string_form = StringForm::kEdited;
   }
+  access.Changed(key);
   *new_len = node->str().size();
   return Status::Ok();
 }
@@ -214,7 +220,7 @@ Status StringGetRange(Database& db, int64_t now_ms, std::string_view key, int64_
 
 Status StringSetRange(Database& db, int64_t now_ms, std::string_view key, int64_t offset,
                       std::string_view value, uint64_t max_len, uint64_t* new_len) {
-  KeyAccess access(db, now_ms, key);
+  KeyAccess access(db, now_ms, key, KeyAccess::Mode::kWrite);
   KeyNode* node = access.Find(key);
   if (node != nullptr && !IsString(node)) return Status::WrongType();
   if (value.empty()) {
@@ -229,6 +235,7 @@ Status StringSetRange(Database& db, int64_t now_ms, std::string_view key, int64_
   if (str.size() < end) str.resize(end, '\0');
   str.replace(static_cast<size_t>(offset), value.size(), value);
   node->string_form = StringForm::kEdited;
+  access.Changed(key);
   *new_len = str.size();
   return Status::Ok();
 }

@@ -8,6 +8,7 @@
 #include "fmt/format.h"
 #include "server/command_context.h"
 #include "storage/clock.h"
+#include "storage/expiry_compaction.h"
 
 namespace latchkey {
 namespace {
@@ -66,8 +67,34 @@ void MemorySection(CommandContext& ctx, std::string& out) {
       ctx.server.config.Find("maxmemory-policy")->get());
 }
 
-void PersistenceSection(CommandContext&, std::string& out) {
-  out += "loading:0\r\n";
+void PersistenceSection(CommandContext& ctx, std::string& out) {
+  ServerState& server = ctx.server;
+  std::string checkpoint;
+  {
+    std::lock_guard lock(server.checkpoint_mu);
+    checkpoint = server.last_checkpoint;
+  }
+  out += fmt::format(
+      "loading:0\r\nloading_loaded_keys:{}\r\nloading_expired_dropped:{}\r\nloading_time_ms:{}\r\n"
+      "rdb_bgsave_in_progress:{}\r\nrdb_last_save_time:{}\r\nrdb_last_bgsave_status:{}\r\n"
+      "rdb_last_bgsave_time_ms:{}\r\nlast_checkpoint:{}\r\nfsync:{}\r\n",
+      server.load_stats.keys_loaded, server.load_stats.expired_skipped, server.load_stats.duration_ms,
+      server.bgsave_in_progress ? 1 : 0, server.last_save_ms.load() / 1000,
+      server.last_save_ok ? "ok" : "err", server.last_save_duration_ms.load(), checkpoint,
+      server.config.fsync());
+  if (server.pipeline == nullptr) return;
+  const auto c = server.pipeline->counters();
+  DurableStore& store = *server.store;
+  out += fmt::format(
+      "wal_syncs:{}\r\ncommit_rounds:{}\r\ncommitted_records:{}\r\nwrite_errors:{}\r\nwrites_refused:{}\r\n"
+      "last_write_error:{}\r\ndurable_seq:{}\r\nrecorded_seq:{}\r\nrocksdb_sst_bytes:{}\r\n"
+      "rocksdb_memtable_bytes:{}\r\nrocksdb_live_data_bytes:{}\r\nrocksdb_pending_compaction_bytes:{}\r\n"
+      "compaction_expired_dropped:{}\r\n",
+      c.wal_syncs, c.rounds, c.records, c.write_errors, server.pipeline->failed() ? 1 : 0,
+      server.pipeline->failure(), server.pipeline->durable_seq(), server.pipeline->last_seq(),
+      store.IntProperty("rocksdb.total-sst-files-size"), store.IntProperty("rocksdb.cur-size-all-mem-tables"),
+      store.IntProperty("rocksdb.estimate-live-data-size"),
+      store.IntProperty("rocksdb.estimate-pending-compaction-bytes"), ExpiryCompactionFilter::dropped.load());
 }
 
 void StatsSection(CommandContext& ctx, std::string& out) {

@@ -160,10 +160,6 @@ void Shutdown(CommandContext& ctx) {
   ctx.server.request_shutdown();
 }
 
-void LastSave(CommandContext& ctx) {
-  ctx.reply.Integer(ctx.server.last_save_ms.load() / 1000);
-}
-
 void SlowLogGet(CommandContext& ctx) {
   int64_t count = 10;
   if (ctx.argc() == 3) {
@@ -266,8 +262,6 @@ void RegisterServerCommands(CommandTable& t) {
   };
   t.Add(std::move(config));
 
-  t.Add(Cmd("lastsave", 1, kCmdLoading | kCmdStale | kCmdFast, {"admin", "fast", "dangerous"}, 0, 0, 0,
-            LastSave, "Get the UNIX time stamp of the last successful save to disk", "1.0.0", "O(1)"));
   CommandSpec slowlog = Cmd("slowlog", -2, 0, {"slow"}, 0, 0, 0, nullptr, "A container for slow log commands",
                             "2.2.12", "Depends on subcommand.");
   slowlog.subcommands = {

@@ -1,0 +1,279 @@
+#include "storage/commit_pipeline.h"
+
+#include <algorithm>
+#include <chrono>
+#include <future>
+
+#include "spdlog/spdlog.h"
+#include "storage/clock.h"
+#include "storage/record_codec.h"
+
+namespace latchkey {
+
+bool ParseFsyncPolicy(std::string_view text, FsyncPolicy* policy) {
+  if (text == "always")
+    *policy = FsyncPolicy::kAlways;
+  else if (text == "everysec")
+    *policy = FsyncPolicy::kEverySec;
+  else if (text == "no")
+    *policy = FsyncPolicy::kNo;
+  else
+    return false;
+  return true;
+}
+
+CommitPipeline::CommitPipeline(DurableStore* store, Keyspace* keyspace, FsyncPolicy policy)
+    : store_(store), keyspace_(keyspace), policy_(policy) {}
+
+CommitPipeline::~CommitPipeline() {
+  Stop();
+}
+
+void CommitPipeline::Start() {
+  thread_ = std::thread([this] { Run(); });
+}
+
+void CommitPipeline::Stop() {
+  if (!thread_.joinable()) return;
+  Status s = SyncNow();
+  if (!s.ok()) spdlog::error("final sync failed: {}", s.message());
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_one();
+  thread_.join();
+}
+
+void CommitPipeline::Notify() {
+  {
+    std::lock_guard lock(mu_);
+    if (work_) return;
+    work_ = true;
+  }
+  cv_.notify_one();
+}
+
+std::string CommitPipeline::failure() const {
+  std::lock_guard lock(mu_);
+  return failure_;
+}
+
+CommitPipeline::Counters CommitPipeline::counters() const {
+  std::lock_guard lock(mu_);
+  return counters_;
+}
+
+void CommitPipeline::WhenDurable(uint64_t seq, std::function<void(bool ok)> done) {
+  bool decided = false, ok = false;
+  {
+    std::lock_guard lock(mu_);
+    if (Failed(seq)) {
+      decided = true;
+    } else if (seq <= durable_seq()) {
+      decided = ok = true;
+    } else {
+      waiters_.emplace(seq, std::move(done));
+    }
+  }
+  if (decided) done(ok);
+}
+
+Status CommitPipeline::SyncNow() {
+  const uint64_t target = last_seq();
+  auto promise = std::make_shared<std::promise<bool>>();
+  auto result = promise->get_future();
+  {
+    std::lock_guard lock(mu_);
+    ++sync_requests_;
+    work_ = true;
+  }
+  cv_.notify_one();
+  WhenDurable(target, [promise](bool ok) { promise->set_value(ok); });
+  if (result.get()) return Status::Ok();
+  return Status::IoError(failure());
+}
+
+void CommitPipeline::Run() {
+  using namespace std::chrono;
+  int64_t last_sync_ms = NowMs();
+  int64_t last_probe_ms = 0;
+  while (true) {
+    bool force_sync = false;
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait_for(lock, milliseconds(100), [&] { return work_ || stop_ || sync_requests_ > 0; });
+      if (stop_ && !work_ && sync_requests_ == 0) break;
+      work_ = false;
+      force_sync = sync_requests_ > 0;
+    }
+    const FsyncPolicy policy = policy_.load(std::memory_order_relaxed);
+    const bool sync = force_sync || policy == FsyncPolicy::kAlways;
+    const bool ok = CommitRound(sync);
+    if (sync) {
+      last_sync_ms = NowMs();
+      std::lock_guard lock(mu_);
+      sync_requests_ = 0;
+    }
+    const int64_t now = NowMs();
+    if (ok && policy == FsyncPolicy::kEverySec && now - last_sync_ms >= 1000 &&
+        written_seq_ > durable_seq()) {
+      const uint64_t through = written_seq_;
+      Status s = store_->SyncWal();
+      last_sync_ms = now;
+      if (s.ok()) {
+        {
+          std::lock_guard lock(mu_);
+          ++counters_.wal_syncs;
+        }
+        Settle(through, 0);
+      } else {
+        spdlog::error("WAL sync failed: {}", s.message());
+      }
+    }
+    if (failed() && now - last_probe_ms >= 1000) {
+      last_probe_ms = now;
+      ProbeHealth();
+    }
+  }
+}
+
+std::vector<PendingWrite> CommitPipeline::Drain(uint64_t upto) {
+  std::vector<PendingWrite> records;
+  for (int d = 0; d < keyspace_->num_databases(); ++d) {
+    Database& db = keyspace_->db(d);
+    for (size_t i = 0; i < Database::kShards; ++i) {
+      Shard& s = db.shard(i);
+      std::lock_guard lock(s.mu);
+      if (s.pending.empty()) continue;
+      auto end = std::find_if(s.pending.begin(), s.pending.end(),
+                              [&](const PendingWrite& w) { return w.seq > upto; });
+      std::move(s.pending.begin(), end, std::back_inserter(records));
+      s.pending.erase(s.pending.begin(), end);
+    }
+  }
+  std::stable_sort(records.begin(), records.end(),
+                   [](const PendingWrite& a, const PendingWrite& b) { return a.seq < b.seq; });
+  return records;
+}
+
+bool CommitPipeline::CommitRound(bool sync) {
+  const uint64_t upto = last_seq();
+  std::vector<PendingWrite> records = Drain(upto);
+  if (records.empty() && !(sync && upto > durable_seq())) return !failed();
+  if (failed()) {
+    Undo(records);
+    Settle(0, upto);
+    return false;
+  }
+  Status s = records.empty() ? store_->SyncWal() : store_->Write(records, sync);
+  {
+    std::lock_guard lock(mu_);
+    ++counters_.rounds;
+    counters_.records += records.size();
+    if (sync && s.ok()) ++counters_.wal_syncs;
+    if (!s.ok()) {
+      ++counters_.write_errors;
+      failure_ = s.message();
+    }
+  }
+  if (!s.ok()) {
+    spdlog::error("RocksDB write failed, refusing writes until the disk is healthy: {}", s.message());
+    failed_ = true;
+    Undo(records);
+    Settle(0, upto);
+    return false;
+  }
+  written_seq_ = upto;
+  if (sync) Settle(upto, 0);
+  return true;
+}
+
+void CommitPipeline::Settle(uint64_t durable_through, uint64_t failed_through) {
+  std::vector<std::pair<std::function<void(bool)>, bool>> ready;
+  {
+    std::lock_guard lock(mu_);
+    if (durable_through > durable_seq()) durable_seq_.store(durable_through, std::memory_order_release);
+    if (failed_through > failed_through_.load())
+      failed_through_.store(failed_through, std::memory_order_release);
+    const uint64_t decided = std::max(durable_seq(), failed_through_.load());
+    auto end = waiters_.upper_bound(decided);
+    for (auto it = waiters_.begin(); it != end; ++it) {
+      ready.emplace_back(std::move(it->second), !Failed(it->first));
+    }
+    waiters_.erase(waiters_.begin(), end);
+  }
+  for (auto& [done, ok] : ready) done(ok);
+}
+
+// Finds the database whose key range is `physical`.
+static Database* DatabaseByPhysicalId(Keyspace& keyspace, uint16_t physical) {
+  for (int i = 0; i < keyspace.num_databases(); ++i) {
+    if (keyspace.db(i).physical_id() == physical) return &keyspace.db(i);
+  }
+  return nullptr;
+}
+
+void CommitPipeline::Undo(const std::vector<PendingWrite>& records) {
+  std::map<uint64_t, std::vector<int>> swaps;  // seq -> logical databases of a failed SWAPDB
+  for (const PendingWrite& w : records) {
+    if (w.kind == PendingWrite::Kind::kMetaPut) {
+      swaps[w.seq].push_back(std::stoi(w.key.substr(w.key.find(':') + 1)));
+      continue;
+    }
+    uint16_t physical = 0;
+    std::string_view key;
+    if (!DecodeKvKey(w.key, &physical, &key)) continue;
+    Database* db = DatabaseByPhysicalId(*keyspace_, physical);
+    if (db == nullptr) continue;
+    if (w.kind == PendingWrite::Kind::kDeleteRange) {
+      for (size_t i = 0; i < Database::kShards; ++i) db->shard(i).mu.lock();
+      for (size_t i = 0; i < Database::kShards; ++i) {
+        db->shard(i).expiry.Clear();
+        db->shard(i).table.Clear();
+        db->shard(i).undone_seq = std::max(db->shard(i).undone_seq, w.seq);
+      }
+      Status s = store_->ReadDatabase(physical, *db);
+      if (!s.ok()) spdlog::error("could not reload database from disk after a failed write: {}", s.message());
+      for (size_t i = Database::kShards; i-- > 0;) db->shard(i).mu.unlock();
+      continue;
+    }
+    Value value;
+    int64_t deadline = 0;
+    bool found = false;
+    Status s = store_->ReadKey(physical, key, &value, &deadline, &found);
+    if (!s.ok()) {
+      spdlog::error("could not reload a key from disk after a failed write: {}", s.message());
+      continue;
+    }
+    const uint64_t hash = Database::HashKey(key);
+    Shard& shard = db->shard(Database::ShardOf(hash));
+    std::lock_guard lock(shard.mu);
+    shard.undone_seq = std::max(shard.undone_seq, w.seq);
+    KeyNode* node = shard.table.Find(key, hash);
+    if (!found) {
+      if (node != nullptr) shard.EraseNode(node);
+      continue;
+    }
+    if (node == nullptr) node = shard.table.Insert(key, hash);
+    node->value = std::move(value);
+    node->expire_at_ms = deadline;
+    shard.expiry.Update(node);
+  }
+  for (const auto& [seq, dbs] : swaps) {
+    if (dbs.size() == 2) keyspace_->SwapDatabases(dbs[0], dbs[1], /*record=*/false);
+  }
+}
+
+void CommitPipeline::ProbeHealth() {
+  const uint64_t probe = NextSeq();
+  std::vector<PendingWrite> write{
+      {probe, PendingWrite::Kind::kMetaPut, "health-probe", std::to_string(NowMs())}};
+  Status s = store_->Write(write, /*sync=*/true);
+  if (!s.ok()) return;
+  CommitRound(false);  // still failed: undoes whatever was recorded up to now
+  failed_ = false;     // records after this point commit normally
+  spdlog::warn("RocksDB writes succeed again; accepting writes");
+}
+
+}  // namespace latchkey

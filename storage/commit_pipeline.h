@@ -1,0 +1,107 @@
+// CommitPipeline moves recorded mutations (write_log.h) from the shards into RocksDB on its own thread,
+// with group commit, under the fsync policy:
+//
+//   always    each round writes everything recorded so far as one WriteBatch with a synced WAL; every
+//             client that wrote or observed those records is answered after that one sync. While a
+//             sync runs, new records pile up and the next round takes them all, so the number of syncs
+//             per second stays flat as clients are added and throughput grows with concurrency.
+//   everysec  rounds write without sync; the WAL is synced about once a second.
+//   no        rounds write without sync; the OS decides when the WAL reaches the disk.
+//
+// A round: read S = the newest sequence number; take every record <= S from every shard (a command
+// records while holding all its shards' locks, so all of its records are there); sort them by
+// sequence; write. If the write or the sync fails, the pipeline enters the failed state: memory is put
+// back to what RocksDB holds for every key in the failed records (no phantom state), waiters for them
+// are told `ok=false`, writes are refused by the server (MISCONF) and every later round is undone the
+// same way, until a probe write and sync succeed again (checked every second).
+//
+// Thread-safety: all public methods are safe from any thread. Callbacks run on the commit thread (or
+// on the caller's, if already decided) and must only post work elsewhere.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "storage/durable_store.h"
+#include "storage/keyspace.h"
+#include "storage/write_log.h"
+
+namespace latchkey {
+
+enum class FsyncPolicy { kAlways = 0, kEverySec = 1, kNo = 2 };
+
+// Parses "always", "everysec" or "no"; false otherwise.
+bool ParseFsyncPolicy(std::string_view text, FsyncPolicy* policy);
+
+class CommitPipeline : public WriteLog {
+ public:
+  CommitPipeline(DurableStore* store, Keyspace* keyspace, FsyncPolicy policy);
+  ~CommitPipeline() override;
+
+  void Start();
+  // Commits and syncs everything recorded so far, then stops the thread.
+  void Stop();
+
+  void Notify() override;
+
+  FsyncPolicy policy() const { return policy_.load(std::memory_order_relaxed); }
+  void set_policy(FsyncPolicy policy) { policy_.store(policy, std::memory_order_relaxed); }
+
+  // Calls `done(true)` once every record up to `seq` is on disk and synced, or `done(false)` if one of
+  // them failed and was undone.
+  void WhenDurable(uint64_t seq, std::function<void(bool ok)> done);
+  // Whether records up to `seq` were undone after a failure.
+  bool Failed(uint64_t seq) const {
+    return seq != 0 && seq <= failed_through_.load(std::memory_order_acquire);
+  }
+
+  // Commits and syncs everything recorded so far; returns the error if that failed (SAVE, shutdown).
+  Status SyncNow();
+
+  bool failed() const { return failed_.load(std::memory_order_acquire); }
+  std::string failure() const;
+
+  struct Counters {
+    uint64_t rounds = 0;
+    uint64_t wal_syncs = 0;
+    uint64_t records = 0;
+    uint64_t write_errors = 0;
+  };
+  Counters counters() const;
+
+ private:
+  void Run();
+  std::vector<PendingWrite> Drain(uint64_t upto);
+  // Writes one round; returns false if it failed (and was undone).
+  bool CommitRound(bool force_sync);
+  void Undo(const std::vector<PendingWrite>& records);
+  void Settle(uint64_t durable_through, uint64_t failed_through);
+  void ProbeHealth();
+
+  DurableStore* store_;
+  Keyspace* keyspace_;
+  std::atomic<FsyncPolicy> policy_;
+
+  mutable std::mutex mu_;  // guards the fields below, never held while a shard lock is taken
+  std::condition_variable cv_;
+  bool work_ = false;
+  bool stop_ = false;
+  uint64_t sync_requests_ = 0;  // SyncNow calls waiting for a synced round
+  std::multimap<uint64_t, std::function<void(bool)>> waiters_;
+  std::string failure_;
+  Counters counters_;
+
+  std::atomic<bool> failed_{false};
+  std::atomic<uint64_t> failed_through_{0};
+  uint64_t written_seq_ = 0;  // commit thread only
+  std::thread thread_;
+};
+
+}  // namespace latchkey

@@ -1,0 +1,196 @@
+#include "storage/durable_store.h"
+
+#include <rocksdb/utilities/checkpoint.h>
+#include <rocksdb/write_batch.h>
+
+#include <filesystem>
+
+#include "storage/clock.h"
+#include "storage/expiry_compaction.h"
+#include "storage/record_codec.h"
+
+namespace latchkey {
+namespace {
+
+const char* const kFamilies[] = {
+    rocksdb::kDefaultColumnFamilyName.c_str(), "kv", "sessions", "families", "denylist", "meta"};
+
+Status FromRocks(const rocksdb::Status& s) {
+  return s.ok() ? Status::Ok() : Status::IoError(s.ToString());
+}
+
+}  // namespace
+
+DurableStore::~DurableStore() {
+  if (db_ != nullptr) {
+    db_->SyncWAL();
+    for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
+    db_->Close();
+  }
+}
+
+Status DurableStore::Open(const std::string& dir, int64_t compaction_grace_ms,
+                          std::unique_ptr<DurableStore>* out) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return Status::IoError("cannot create data directory " + dir + ": " + ec.message());
+
+  rocksdb::DBOptions db_options;
+  db_options.create_if_missing = true;
+  db_options.create_missing_column_families = true;
+  db_options.max_background_jobs = 2;
+  db_options.keep_log_file_num = 5;
+
+  static ExpiryCompactionFilter filter(compaction_grace_ms);
+  rocksdb::ColumnFamilyOptions cf_options;
+  cf_options.compaction_filter = &filter;
+  cf_options.periodic_compaction_seconds = 24 * 3600;
+  cf_options.table_properties_collector_factories.push_back(
+      std::make_shared<ExpiredRecordsCollectorFactory>());
+
+  std::vector<rocksdb::ColumnFamilyDescriptor> families;
+  for (const char* name : kFamilies) families.emplace_back(name, cf_options);
+
+  std::unique_ptr<DurableStore> store(new DurableStore());
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s = rocksdb::DB::Open(db_options, dir, families, &store->handles_, &raw);
+  if (!s.ok()) {
+    if (s.IsIOError() && s.ToString().find("lock") != std::string::npos) {
+      return Status::IoError("data directory " + dir +
+                             " is in use by another latchkey-server (RocksDB lock held): " + s.ToString());
+    }
+    return FromRocks(s);
+  }
+  store->db_.reset(raw);
+  *out = std::move(store);
+  return Status::Ok();
+}
+
+std::vector<uint16_t> DurableStore::DatabaseMapping(int num_databases) {
+  std::vector<uint16_t> ids;
+  for (int i = 0; i < num_databases; ++i) {
+    std::string value;
+    uint16_t id = static_cast<uint16_t>(i);
+    if (db_->Get(rocksdb::ReadOptions(), meta(), Keyspace::DatabaseMapKey(i), &value).ok()) {
+      id = static_cast<uint16_t>(std::stoul(value));
+    }
+    ids.push_back(id);
+  }
+  return ids;
+}
+
+Status DurableStore::Load(Keyspace& keyspace, int64_t now_ms, LoadStats* stats) {
+  const int64_t started = MonotonicUs();
+  // physical id -> logical database
+  std::vector<Database*> by_physical(UINT16_MAX + 1, nullptr);
+  for (int i = 0; i < keyspace.num_databases(); ++i)
+    by_physical[keyspace.db(i).physical_id()] = &keyspace.db(i);
+
+  rocksdb::ReadOptions read_options;
+  read_options.fill_cache = false;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read_options, kv()));
+  rocksdb::WriteBatch expired;
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    uint16_t physical = 0;
+    std::string_view key;
+    if (!DecodeKvKey(std::string_view(it->key().data(), it->key().size()), &physical, &key)) continue;
+    Database* db = by_physical[physical];
+    Value value;
+    int64_t deadline = 0;
+    if (db == nullptr ||
+        !DecodeValue(std::string_view(it->value().data(), it->value().size()), &value, &deadline)) {
+      continue;
+    }
+    if (deadline != kNoExpiry && deadline < now_ms) {
+      expired.Delete(kv(), it->key());
+      ++stats->expired_skipped;
+      continue;
+    }
+    db->LoadKey(key, std::move(value), deadline);
+    ++stats->keys_loaded;
+  }
+  if (!it->status().ok()) return FromRocks(it->status());
+  if (expired.Count() > 0) {
+    rocksdb::Status s = db_->Write(rocksdb::WriteOptions(), &expired);
+    if (!s.ok()) return FromRocks(s);
+  }
+  stats->duration_ms = (MonotonicUs() - started) / 1000;
+  return Status::Ok();
+}
+
+Status DurableStore::Write(const std::vector<PendingWrite>& writes, bool sync) {
+  if (fail_writes_) return Status::IoError("IO error: No space left on device (injected)");
+  rocksdb::WriteBatch batch;
+  for (const PendingWrite& w : writes) {
+    switch (w.kind) {
+      case PendingWrite::Kind::kPut:
+        batch.Put(kv(), w.key, w.value);
+        break;
+      case PendingWrite::Kind::kDelete:
+        batch.Delete(kv(), w.key);
+        break;
+      case PendingWrite::Kind::kDeleteRange:
+        batch.DeleteRange(kv(), w.key, w.value);
+        break;
+      case PendingWrite::Kind::kMetaPut:
+        batch.Put(meta(), w.key, w.value);
+        break;
+    }
+  }
+  rocksdb::WriteOptions options;
+  options.sync = sync;
+  return FromRocks(db_->Write(options, &batch));
+}
+
+Status DurableStore::SyncWal() {
+  if (fail_writes_) return Status::IoError("IO error: No space left on device (injected)");
+  return FromRocks(db_->SyncWAL());
+}
+
+Status DurableStore::ReadKey(uint16_t physical_db, std::string_view key, Value* value, int64_t* expire_at_ms,
+                             bool* found) {
+  std::string raw;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), kv(), EncodeKvKey(physical_db, key), &raw);
+  if (s.IsNotFound()) {
+    *found = false;
+    return Status::Ok();
+  }
+  if (!s.ok()) return FromRocks(s);
+  *found = DecodeValue(raw, value, expire_at_ms);
+  return Status::Ok();
+}
+
+Status DurableStore::ReadDatabase(uint16_t physical_db, Database& db) {
+  const std::string start = KvRangeStart(physical_db), end = KvRangeEnd(physical_db);
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), kv()));
+  for (it->Seek(start); it->Valid() && it->key().compare(end) < 0; it->Next()) {
+    uint16_t physical = 0;
+    std::string_view key;
+    Value value;
+    int64_t deadline = 0;
+    if (DecodeKvKey(std::string_view(it->key().data(), it->key().size()), &physical, &key) &&
+        DecodeValue(std::string_view(it->value().data(), it->value().size()), &value, &deadline)) {
+      db.LoadKey(key, std::move(value), deadline);
+    }
+  }
+  return FromRocks(it->status());
+}
+
+Status DurableStore::Checkpoint(const std::string& dir) {
+  rocksdb::Checkpoint* raw = nullptr;
+  rocksdb::Status s = rocksdb::Checkpoint::Create(db_.get(), &raw);
+  if (!s.ok()) return FromRocks(s);
+  std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
+  return FromRocks(checkpoint->CreateCheckpoint(dir));
+}
+
+uint64_t DurableStore::IntProperty(const std::string& name) {
+  uint64_t total = 0;
+  for (auto* h : handles_) {
+    uint64_t v = 0;
+    if (db_->GetIntProperty(h, name, &v)) total += v;
+  }
+  return total;
+}
+
+}  // namespace latchkey

@@ -1,0 +1,68 @@
+// The in-memory side of durability: how mutations are recorded for RocksDB and how a command learns
+// which write it must wait for.
+//
+// Each mutation is recorded as a PendingWrite in its shard's `pending` list while the shard's lock is
+// held (KeyAccess does it when a write access ends), stamped with a sequence number from the WriteLog.
+// A command that touches several shards takes one number for all its records, so the commit step,
+// which takes every record up to a sequence number from every shard, commits a command's records
+// together, and orders them by number: RocksDB sees writes to a key in the order memory applied them.
+//
+// `durable_seq` is the highest number whose records are on disk under the fsync policy. A command that
+// wrote sequence s, or read a shard whose newest record is s > durable_seq, must not be answered before
+// durable_seq >= s (with `fsync always`); CommandTicket carries that number from storage to the
+// connection.
+//
+// Thread-safety: NextSeq/durable_seq are atomic; PendingWrite lists are guarded by their shard's lock.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+
+namespace latchkey {
+
+struct PendingWrite {
+  enum class Kind : uint8_t {
+    kPut,          // kv: key -> value
+    kDelete,       // kv: key
+    kDeleteRange,  // kv: [key, value) -- FLUSHDB, FLUSHALL
+    kMetaPut,      // meta: key -> value -- database mapping (SWAPDB)
+  };
+  uint64_t seq = 0;
+  Kind kind = Kind::kPut;
+  std::string key;
+  std::string value;
+};
+
+class WriteLog {
+ public:
+  virtual ~WriteLog() = default;
+
+  // A new sequence number. REQUIRES: the caller holds the locks of every shard it records into.
+  uint64_t NextSeq() { return next_seq_.fetch_add(1, std::memory_order_acq_rel) + 1; }
+  uint64_t last_seq() const { return next_seq_.load(std::memory_order_acquire); }
+  uint64_t durable_seq() const { return durable_seq_.load(std::memory_order_acquire); }
+
+  // Tells the committer that records were added (cheap when it is already busy).
+  virtual void Notify() = 0;
+
+ protected:
+  std::atomic<uint64_t> next_seq_{0};
+  std::atomic<uint64_t> durable_seq_{0};
+};
+
+// The highest sequence number the current command on this thread wrote or observed. The connection
+// resets it before a batch of commands and reads it after.
+class CommandTicket {
+ public:
+  static void Reset() { needed_ = 0; }
+  static void Note(uint64_t seq) {
+    if (seq > needed_) needed_ = seq;
+  }
+  static uint64_t needed() { return needed_; }
+
+ private:
+  static thread_local uint64_t needed_;
+};
+
+}  // namespace latchkey
