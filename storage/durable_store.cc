@@ -184,6 +184,14 @@ Status DurableStore::Checkpoint(const std::string& dir) {
   return FromRocks(checkpoint->CreateCheckpoint(dir));
 }
 
+Status DurableStore::CompactAll() {
+  for (auto* h : handles_) {
+    rocksdb::Status s = db_->CompactRange(rocksdb::CompactRangeOptions(), h, nullptr, nullptr);
+    if (!s.ok()) return FromRocks(s);
+  }
+  return Status::Ok();
+}
+
 uint64_t DurableStore::IntProperty(const std::string& name) {
   uint64_t total = 0;
   for (auto* h : handles_) {

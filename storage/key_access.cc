@@ -110,6 +110,8 @@ KeyNode* KeyAccess::Create(std::string_view key) {
 }
 
 void KeyAccess::Erase(KeyNode* node) {
+  // The node's own key bytes die with it: record the caller's name for it.
+  if (mode_ == Mode::kWrite) changed_.push_back(KeyNamed(node));
   ShardOf(node->hash).EraseNode(node);
 }
 

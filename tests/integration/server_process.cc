@@ -41,9 +41,18 @@ double Seconds() {
 }  // namespace
 
 ServerProcess::ServerProcess(std::vector<std::string> extra_args) {
-  port_ = FreePort();
   char tmpl[] = "/tmp/latchkey-test-XXXXXX";
   dir_ = mkdtemp(tmpl);
+  Start(extra_args);
+}
+
+ServerProcess::ServerProcess(std::string dir, std::vector<std::string> extra_args)
+    : dir_(std::move(dir)), owns_dir_(false) {
+  Start(extra_args);
+}
+
+void ServerProcess::Start(const std::vector<std::string>& extra_args) {
+  port_ = FreePort();
   std::vector<std::string> args = {
       LATCHKEY_SERVER_PATH, "--port", std::to_string(port_), "--bind", "127.0.0.1", "--dir", dir_,
       "--loglevel",         "warning"};
@@ -74,8 +83,10 @@ ServerProcess::~ServerProcess() {
     kill(pid_, SIGKILL);
     waitpid(pid_, nullptr, 0);
   }
-  std::error_code ec;
-  std::filesystem::remove_all(dir_, ec);
+  if (owns_dir_) {
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
 }
 
 RedisConn ServerProcess::Connect() const {
@@ -95,6 +106,15 @@ int ServerProcess::WaitExit(double seconds) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   return -1;
+}
+
+int ServerProcess::Kill9() {
+  if (pid_ <= 0) return -1;
+  kill(pid_, SIGKILL);
+  int status = 0;
+  if (waitpid(pid_, &status, 0) != pid_) status = -1;
+  pid_ = -1;
+  return status;
 }
 
 int ServerProcess::Terminate(int signal_number) {

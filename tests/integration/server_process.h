@@ -26,6 +26,9 @@ class ServerProcess {
   // Starts the server with `--port <free> --bind 127.0.0.1 --dir <tmp>` plus `extra_args`, and waits
   // until it answers PING (or fails the test after 10 s).
   explicit ServerProcess(std::vector<std::string> extra_args = {});
+  // The same on the given data directory, which the caller owns: it is neither created nor deleted, so
+  // a test can restart the server on it (e.g. after Kill9).
+  ServerProcess(std::string dir, std::vector<std::string> extra_args);
   ~ServerProcess();
 
   int port() const { return port_; }
@@ -36,11 +39,18 @@ class ServerProcess {
   int Terminate(int signal_number);
   // Waits up to `seconds` for the process to exit by itself; returns its status or -1.
   int WaitExit(double seconds);
+  // Sends SIGKILL and reaps the process; returns the status as waitpid reports it.
+  int Kill9();
+
+  const std::string& dir() const { return dir_; }
 
  private:
+  void Start(const std::vector<std::string>& extra_args);
+
   pid_t pid_ = -1;
   int port_ = 0;
   std::string dir_;
+  bool owns_dir_ = true;
 };
 
 // A blocking TCP client for sending arbitrary bytes.
