@@ -3,7 +3,11 @@
 #include <rocksdb/utilities/checkpoint.h>
 #include <rocksdb/write_batch.h>
 
+#include <cstdarg>
+#include <cstdio>
 #include <filesystem>
+
+#include "spdlog/spdlog.h"
 
 #include "storage/clock.h"
 #include "storage/expiry_compaction.h"
@@ -15,6 +19,26 @@ namespace {
 const char* const kFamilies[] = {
     rocksdb::kDefaultColumnFamilyName.c_str(), "kv", "sessions", "families", "denylist", "meta"};
 
+// RocksDB's own log goes to ours (warnings and worse), not to a LOG file in the data directory: a
+// full disk must not also break the logger (Debian's librocksdb asserts when its LOG file writer is
+// used again after a failed write).
+class SpdlogForRocksDb : public rocksdb::Logger {
+ public:
+  SpdlogForRocksDb() : rocksdb::Logger(rocksdb::InfoLogLevel::WARN_LEVEL) {}
+  using rocksdb::Logger::Logv;
+  void Logv(const char* format, va_list ap) override { Logv(rocksdb::InfoLogLevel::INFO_LEVEL, format, ap); }
+  void Logv(const rocksdb::InfoLogLevel level, const char* format, va_list ap) override {
+    if (level < GetInfoLogLevel()) return;
+    char buf[1024];
+    std::vsnprintf(buf, sizeof(buf), format, ap);
+    if (level >= rocksdb::InfoLogLevel::ERROR_LEVEL) {
+      spdlog::error("rocksdb: {}", buf);
+    } else {
+      spdlog::warn("rocksdb: {}", buf);
+    }
+  }
+};
+
 Status FromRocks(const rocksdb::Status& s) {
   return s.ok() ? Status::Ok() : Status::IoError(s.ToString());
 }
@@ -23,7 +47,9 @@ Status FromRocks(const rocksdb::Status& s) {
 
 DurableStore::~DurableStore() {
   if (db_ != nullptr) {
-    db_->SyncWAL();
+    // After an unrecovered failure the WAL writer must not be touched again (Debian's librocksdb
+    // asserts); what was acknowledged is already synced.
+    if (!broken_) db_->SyncWAL();
     for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
     db_->Close();
   }
@@ -39,7 +65,7 @@ Status DurableStore::Open(const std::string& dir, int64_t compaction_grace_ms,
   db_options.create_if_missing = true;
   db_options.create_missing_column_families = true;
   db_options.max_background_jobs = 2;
-  db_options.keep_log_file_num = 5;
+  db_options.info_log = std::make_shared<SpdlogForRocksDb>();
 
   static ExpiryCompactionFilter filter(compaction_grace_ms);
   rocksdb::ColumnFamilyOptions cf_options;
@@ -139,12 +165,31 @@ Status DurableStore::Write(const std::vector<PendingWrite>& writes, bool sync) {
   }
   rocksdb::WriteOptions options;
   options.sync = sync;
-  return FromRocks(db_->Write(options, &batch));
+  rocksdb::Status s = db_->Write(options, &batch);
+  if (!s.ok()) broken_ = true;
+  return FromRocks(s);
+}
+
+Status DurableStore::Recover() {
+  if (fail_writes_) return Status::IoError("IO error: No space left on device (injected)");
+  if (broken_) {
+    rocksdb::Status s = db_->Resume();
+    if (!s.ok()) return FromRocks(s);
+  }
+  rocksdb::WriteOptions options;
+  options.sync = true;
+  rocksdb::Status s = db_->Put(options, meta(), "health-probe", std::to_string(NowMs()));
+  if (!s.ok()) return FromRocks(s);
+  broken_ = false;
+  return Status::Ok();
 }
 
 Status DurableStore::SyncWal() {
   if (fail_writes_) return Status::IoError("IO error: No space left on device (injected)");
-  return FromRocks(db_->SyncWAL());
+  if (broken_) return Status::IoError("the previous write failed; waiting for recovery");
+  rocksdb::Status s = db_->SyncWAL();
+  if (!s.ok()) broken_ = true;
+  return FromRocks(s);
 }
 
 Status DurableStore::ReadKey(uint16_t physical_db, std::string_view key, Value* value, int64_t* expire_at_ms,

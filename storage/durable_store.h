@@ -48,6 +48,10 @@ class DurableStore {
   Status Write(const std::vector<PendingWrite>& writes, bool sync);
   Status SyncWal();
 
+  // After a failed write RocksDB stops accepting writes; this asks it to resume (it succeeds once the
+  // disk works again). Then probes with a synced write to `meta`.
+  Status Recover();
+
   // Reads one generic key as it is on disk. *found false when absent.
   Status ReadKey(uint16_t physical_db, std::string_view key, Value* value, int64_t* expire_at_ms,
                  bool* found);
@@ -74,6 +78,7 @@ class DurableStore {
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;  // default, kv, sessions, families, denylist, meta
   std::atomic<bool> fail_writes_{false};
+  std::atomic<bool> broken_{false};  // a write or sync failed and Recover has not succeeded since
 };
 
 }  // namespace latchkey

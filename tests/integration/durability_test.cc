@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <string>
 #include <thread>
@@ -219,6 +220,54 @@ TEST(Durability, FailingDiskGivesErrorsAndNoPhantomState) {
   EXPECT_STREQ(Command(c.get(), {"GET", "a"})->str, "1");
   EXPECT_EQ(Command(c.get(), {"EXISTS", "b"})->integer, 0);
   EXPECT_STREQ(Command(c.get(), {"GET", "c"})->str, "3");
+}
+
+// A real full disk (a 16 MB tmpfs, where this machine lets the test mount one): error replies, no
+// crash, and after a restart exactly the acknowledged state.
+TEST(Durability, FullDiskOnTmpfs) {
+  DataDir mount_point;
+  const std::string mount = "mount -t tmpfs -o size=16m tmpfs " + mount_point.path() + " 2>/dev/null";
+  if (std::system(mount.c_str()) != 0) GTEST_SKIP() << "cannot mount a tmpfs here (needs root)";
+  struct Unmount {
+    std::string path;
+    ~Unmount() { (void)std::system(("umount " + path).c_str()); }
+  } unmount{mount_point.path()};
+  const std::string dir = mount_point.path() + "/db";
+  const std::string filler = mount_point.path() + "/filler";
+  {
+    ServerProcess server(dir, {"--fsync", "always"});
+    auto c = server.Connect();
+    EXPECT_STREQ(Command(c.get(), {"SET", "a", "1"})->str, "OK");
+    {
+      FILE* f = std::fopen(filler.c_str(), "w");
+      std::string chunk(1 << 16, 'f');
+      while (f != nullptr && std::fwrite(chunk.data(), 1, chunk.size(), f) == chunk.size()) {
+      }
+      if (f != nullptr) std::fclose(f);
+    }
+    bool refused = false;
+    for (int i = 0; i < 20 && !refused; ++i) {
+      auto r = Command(c.get(), {"SET", std::string("k").append(std::to_string(i)), std::string(20000, 'x')});
+      ASSERT_NE(r, nullptr) << "server died on a full disk";
+      refused = r->type == REDIS_REPLY_ERROR && std::string(r->str).rfind("MISCONF", 0) == 0;
+    }
+    EXPECT_TRUE(refused);
+    EXPECT_STREQ(Command(c.get(), {"GET", "a"})->str, "1");
+    int status = server.Terminate(SIGTERM);
+    EXPECT_TRUE(WIFEXITED(status)) << "server crashed on shutdown with a full disk";
+  }
+  std::remove(filler.c_str());
+  {
+    ServerProcess server(dir, {});
+    auto c = server.Connect();
+    EXPECT_STREQ(Command(c.get(), {"GET", "a"})->str, "1");
+    // Every key is either absent or complete: nothing half-applied.
+    for (int i = 0; i < 20; ++i) {
+      auto r = Command(c.get(), {"STRLEN", std::string("k").append(std::to_string(i))});
+      EXPECT_TRUE(r->integer == 0 || r->integer == 20000);
+    }
+    server.Terminate(SIGTERM);
+  }
 }
 
 TEST(Durability, DebugIsRefusedUnlessEnabled) {
