@@ -46,6 +46,10 @@ void CommitPipeline::Stop() {
 }
 
 void CommitPipeline::Notify() {
+  // Without `fsync always` nobody waits for a round, so the committer polls on its own (every
+  // kBatchingInterval) instead of being woken for each write: waking it costs a futex call and a
+  // context switch per write, which on two cores showed up as a third of SET throughput.
+  if (policy() != FsyncPolicy::kAlways) return;
   {
     std::lock_guard lock(mu_);
     if (work_) return;
@@ -96,13 +100,18 @@ Status CommitPipeline::SyncNow() {
 
 void CommitPipeline::Run() {
   using namespace std::chrono;
+  // How long writes may wait in memory before being handed to RocksDB when no client waits for them.
+  constexpr milliseconds kBatchingInterval{2};
   int64_t last_sync_ms = NowMs();
   int64_t last_probe_ms = 0;
   while (true) {
     bool force_sync = false;
     {
       std::unique_lock lock(mu_);
-      cv_.wait_for(lock, milliseconds(100), [&] { return work_ || stop_ || sync_requests_ > 0; });
+      const auto interval = policy_.load(std::memory_order_relaxed) == FsyncPolicy::kAlways
+                                ? milliseconds(100)
+                                : kBatchingInterval;
+      cv_.wait_for(lock, interval, [&] { return work_ || stop_ || sync_requests_ > 0; });
       if (stop_ && !work_ && sync_requests_ == 0) break;
       work_ = false;
       force_sync = sync_requests_ > 0;
