@@ -224,7 +224,8 @@ static Database* DatabaseByPhysicalId(Keyspace& keyspace, uint16_t physical) {
 }
 
 void CommitPipeline::Undo(const std::vector<PendingWrite>& records) {
-  std::map<uint64_t, std::vector<int>> swaps;  // seq -> logical databases of a failed SWAPDB
+  std::map<uint64_t, std::vector<int>> swaps;       // seq -> logical databases of a failed SWAPDB
+  std::unique_ptr<DurableStore::KeyReader> reader;  // one view of the disk for every key
   for (const PendingWrite& w : records) {
     if (w.kind == PendingWrite::Kind::kMetaPut) {
       swaps[w.seq].push_back(std::stoi(w.key.substr(w.key.find(':') + 1)));
@@ -250,7 +251,8 @@ void CommitPipeline::Undo(const std::vector<PendingWrite>& records) {
     Value value;
     int64_t deadline = 0;
     bool found = false;
-    Status s = store_->ReadKey(physical, key, &value, &deadline, &found);
+    if (reader == nullptr) reader = store_->NewKeyReader();
+    Status s = reader->Read(physical, key, &value, &deadline, &found);
     if (!s.ok()) {
       spdlog::error("could not reload a key from disk after a failed write: {}", s.message());
       continue;

@@ -52,6 +52,19 @@ class DurableStore {
   // disk works again). Then probes with a synced write to `meta`.
   Status Recover();
 
+  // Reads generic keys as they are on disk, from one view of the database. (The memtable is a vector
+  // that is sorted each time a view is made, so read many keys through one reader, not one Get each.)
+  class KeyReader {
+   public:
+    explicit KeyReader(std::unique_ptr<rocksdb::Iterator> it) : it_(std::move(it)) {}
+    // *found false when absent.
+    Status Read(uint16_t physical_db, std::string_view key, Value* value, int64_t* expire_at_ms, bool* found);
+
+   private:
+    std::unique_ptr<rocksdb::Iterator> it_;
+  };
+  std::unique_ptr<KeyReader> NewKeyReader();
+
   // Reads one generic key as it is on disk. *found false when absent.
   Status ReadKey(uint16_t physical_db, std::string_view key, Value* value, int64_t* expire_at_ms,
                  bool* found);
