@@ -188,6 +188,7 @@ bool CommitPipeline::CommitRound(bool sync) {
   }
   if (!s.ok()) {
     spdlog::error("RocksDB write failed, refusing writes until the disk is healthy: {}", s.message());
+    failed_from_.store(written_seq_, std::memory_order_release);
     failed_ = true;
     Undo(records);
     Settle(0, upto);

@@ -58,8 +58,10 @@ class CommitPipeline : public WriteLog {
   // them failed and was undone.
   void WhenDurable(uint64_t seq, std::function<void(bool ok)> done);
   // Whether records up to `seq` were undone after a failure.
+  // (Only the latest failure episode is remembered: (failed_from_, failed_through_].)
   bool Failed(uint64_t seq) const {
-    return seq != 0 && seq <= failed_through_.load(std::memory_order_acquire);
+    return seq > failed_from_.load(std::memory_order_acquire) &&
+           seq <= failed_through_.load(std::memory_order_acquire);
   }
 
   // Commits and syncs everything recorded so far; returns the error if that failed (SAVE, shutdown).
@@ -99,7 +101,8 @@ class CommitPipeline : public WriteLog {
   Counters counters_;
 
   std::atomic<bool> failed_{false};
-  std::atomic<uint64_t> failed_through_{0};
+  std::atomic<uint64_t> failed_from_{0};     // records up to here were written before the failure
+  std::atomic<uint64_t> failed_through_{0};  // records up to here (and after failed_from_) were undone
   uint64_t written_seq_ = 0;  // commit thread only
   std::thread thread_;
 };

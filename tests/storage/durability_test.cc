@@ -232,11 +232,15 @@ TEST_F(DurabilityTest, FailedWriteIsUndoneInMemory) {
   Open();
   Set(0, "k", "before");
   ASSERT_TRUE(pipeline_->SyncNow().ok());
+  const uint64_t durable_before = pipeline_->durable_seq();
   store_->set_fail_writes(true);
   Set(0, "k", "phantom");
   Set(0, "new", "phantom");
   EXPECT_FALSE(pipeline_->SyncNow().ok());
   EXPECT_TRUE(pipeline_->failed());
+  // Only the undone records count as failed, not what was durable before.
+  EXPECT_FALSE(pipeline_->Failed(durable_before));
+  EXPECT_TRUE(pipeline_->Failed(durable_before + 1));
   EXPECT_EQ(Get(0, "k"), "before");
   EXPECT_EQ(Get(0, "new"), "<missing>");
   store_->set_fail_writes(false);
