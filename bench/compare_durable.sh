@@ -19,20 +19,20 @@ wait_ping() { for _ in $(seq 6000); do redis-cli -p "$1" ping 2>/dev/null | grep
 now_ms() { date +%s%3N; }
 
 tmp=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null; rm -rf "$tmp"; }
+# Servers are started inside $(...) subshells, so their pids are collected in a file.
+cleanup() { xargs -r kill <"$tmp/pids" 2>/dev/null || true; sleep 0.5; rm -rf "$tmp"; }
 trap cleanup EXIT
 
 start_redis() {  # <dir> <appendfsync> -> port
   local port; port=$(free_port); mkdir -p "$1"
   redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly yes --appendfsync "$2" --dir "$1" \
     --aof-use-rdb-preamble no --auto-aof-rewrite-percentage 0 >"$1/log" 2>&1 &
-  pids+=($!); wait_ping "$port"; echo "$port"
+  echo $! >>"$tmp/pids"; wait_ping "$port"; echo "$port"
 }
 start_lk() {  # <dir> <fsync> -> port
   local port; port=$(free_port)
   "$LK_BIN" --port "$port" --bind 127.0.0.1 --dir "$1" --fsync "$2" --loglevel warning >"$tmp/lk-$port.log" 2>&1 &
-  pids+=($!); wait_ping "$port"; echo "$port"
+  echo $! >>"$tmp/pids"; wait_ping "$port"; echo "$port"
 }
 rps() {  # <port> <pipeline>
   redis-benchmark -p "$1" -t set -r 1000000 -d 200 -c 50 -n "$REQUESTS" -P "$2" --csv 2>/dev/null |
@@ -64,19 +64,19 @@ import socket, sys
 port, n = int(sys.argv[1]), int(sys.argv[2])
 s = socket.create_connection(("127.0.0.1", port))
 value = b"v" * 200
-batch = []
-def flush():
-    s.sendall(b"".join(batch)); batch.clear()
-for i in range(n):
-    k = b"key:%d" % i
-    batch.append(b"*5\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$200\r\n%s\r\n$2\r\nEX\r\n$5\r\n86400\r\n" % (len(k), k, value))
-    if len(batch) == 1000:
-        flush()
-flush()
-expected, got, buf = n, 0, b""
-while got < expected:
-    buf += s.recv(1 << 20)
-    got = buf.count(b"\r\n")
+sent = got = 0
+# Keep at most 50k replies outstanding: a client that never reads makes the server stop reading it.
+for start in range(0, n, 1000):
+    batch = []
+    for i in range(start, min(n, start + 1000)):
+        k = b"key:%d" % i
+        batch.append(b"*5\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$200\r\n%s\r\n$2\r\nEX\r\n$5\r\n86400\r\n" % (len(k), k, value))
+    s.sendall(b"".join(batch))
+    sent += len(batch)
+    while sent - got > 50000:
+        got += s.recv(1 << 20).count(b"\n")  # every reply is one "+OK\r\n" line
+while got < n:
+    got += s.recv(1 << 20).count(b"\n")
 PY
 }
 rport=$(start_redis "$tmp/redis-restart" everysec); fill "$rport"; redis-cli -p "$rport" shutdown nosave >/dev/null 2>&1 || true

@@ -51,9 +51,16 @@ void Connection::CloseIfIdle(int64_t now_ms, int64_t timeout_s) {
   }
 }
 
+bool Connection::ShouldPauseReading() const {
+  // Redis never stops reading a client; with no soft limit configured (the default) neither do we,
+  // or a client that writes its whole pipeline before reading any reply would deadlock.
+  const uint64_t soft = server_.config.output_soft_limit();
+  return soft > 0 && PendingOutput() > soft;
+}
+
 void Connection::ReadMore() {
   if (reading_ || closed_ || session_.close_after_reply || waiting_durable_) return;
-  if (PendingOutput() > kPauseReadingBytes) return;  // resumed by OnWritten
+  if (ShouldPauseReading()) return;  // resumed by OnWritten
   if (in_.size() - in_end_ < kReadChunk / 2) in_.resize(std::max(in_.size() * 2, in_end_ + kReadChunk));
   reading_ = true;
   socket_.async_read_some(
@@ -226,7 +233,7 @@ void Connection::OnWritten(const boost::system::error_code& ec, size_t n) {
   info_->output_buffer.store(out_.size(), std::memory_order_relaxed);
   Flush();
   // Reading may have paused on a full output buffer, and input may hold requests not yet run.
-  if (!closed_ && !reading_ && in_end_ > in_start_ && PendingOutput() <= kPauseReadingBytes) {
+  if (!closed_ && !reading_ && in_end_ > in_start_ && !ShouldPauseReading()) {
     ProcessInput();
     Flush();
   }

@@ -11,7 +11,7 @@
 // replaced by MISCONF errors.
 //
 // Limits: input past client-query-buffer-limit (1 MB before AUTH) closes the client; pending output
-// past kPauseReadingBytes (or the soft limit) pauses reading until the client drains it; output past
+// past the soft limit (when one is set) pauses reading until the client drains it; output past
 // the hard limit, or past the soft limit for longer than its seconds, closes the client (Redis's
 // client-output-buffer-limit semantics). A protocol error is answered, then the connection closes.
 //
@@ -49,7 +49,6 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
  private:
   static constexpr size_t kReadChunk = 16 * 1024;
-  static constexpr size_t kPauseReadingBytes = 4 * 1024 * 1024;
   static constexpr size_t kUnauthenticatedQueryLimit = 1024 * 1024;
 
   void ReadMore();
@@ -62,6 +61,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool WaitForDurability();
   void OnDurable(bool ok);
   size_t PendingOutput() const { return out_.size() + writing_.size(); }
+  // Backpressure: stop reading while pending replies exceed the soft output limit (if one is set).
+  bool ShouldPauseReading() const;
 
   ServerState& server_;
   IoThread& thread_;

@@ -1,6 +1,7 @@
 // The server as clients see it over TCP: pipelining, many concurrent connections, inline commands, and
 // misbehaving clients that must not disturb anyone else.
 #include <atomic>
+#include <chrono>
 #include <string>
 #include <thread>
 #include <vector>
@@ -123,6 +124,29 @@ TEST(Network, DisconnectMidRequestAppliesNothing) {
   auto c = server.Connect();
   EXPECT_EQ(Command(c.get(), {"EXISTS", "half"})->integer, 0);
   EXPECT_STREQ(Command(c.get(), {"PING"})->str, "PONG");
+}
+
+// A client may write its whole pipeline before reading any reply (as many scripts do); Redis buffers the
+// replies, and so must we, or both sides wait on each other forever.
+TEST(Network, ClientThatReadsOnlyAfterWritingEverythingIsServed) {
+  ServerProcess server;
+  auto c = server.Connect();
+  Command(c.get(), {"SET", "v", std::string(1000, 'x')});
+  constexpr int kCount = 100000;  // ~1.2 MB of requests, ~100 MB of replies
+  std::string pipeline;
+  for (int i = 0; i < kCount; ++i) pipeline += "GET v\r\n";
+  RawClient raw(server.port());
+  std::atomic<bool> sent{false};
+  std::thread sender([&] {
+    raw.Send(pipeline);
+    sent = true;
+  });
+  for (int i = 0; i < 300 && !sent; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_TRUE(sent.load()) << "the server stopped reading a client that had not read its replies yet";
+  const size_t reply_size = std::string("$1000\r\n").size() + 1000 + 2;
+  std::string replies = raw.Read(reply_size * kCount, 60);
+  sender.join();
+  EXPECT_EQ(replies.size(), reply_size * kCount);
 }
 
 TEST(Network, BinarySafeValues) {
