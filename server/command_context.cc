@@ -36,6 +36,11 @@ void CommandContext::ReplyArityError() {
   reply.Error("ERR wrong number of arguments for '" + spec.fullname + "' command");
 }
 
+void CommandContext::ReplyHelp(std::span<const char* const> lines) {
+  reply.Array(lines.size());
+  for (const char* line : lines) reply.Simple(line);
+}
+
 bool CommandContext::IntArg(size_t i, int64_t* out) {
   if (ParseInt64(args[i], out)) return true;
   reply.Error("ERR value is not an integer or out of range");

@@ -46,6 +46,8 @@ struct CommandContext {
   void ReplyError(std::string_view full_text) { reply.Error(full_text); }
   void ReplySyntaxError() { reply.Error("ERR syntax error"); }
   void ReplyArityError();
+  // A HELP subcommand's answer: one simple string per line.
+  void ReplyHelp(std::span<const char* const> lines);
 
   // Parses args[i] as an integer; on failure replies "value is not an integer or out of range" and
   // returns false.

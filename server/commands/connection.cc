@@ -217,8 +217,7 @@ void ClientHelp(CommandContext& ctx) {
                                  "    Accepted for compatibility.",
                                  "HELP",
                                  "    Print this help."};
-  ctx.reply.Array(std::size(kLines));
-  for (const char* line : kLines) ctx.reply.Simple(line);
+  ctx.ReplyHelp(kLines);
 }
 
 }  // namespace

@@ -146,8 +146,7 @@ void CommandHelp(CommandContext& ctx) {
                                  "    Return command names.",
                                  "HELP",
                                  "    Print this help."};
-  ctx.reply.Array(std::size(kLines));
-  for (const char* line : kLines) ctx.reply.Simple(line);
+  ctx.ReplyHelp(kLines);
 }
 
 // COMMAND with no subcommand lists everything; with one, Dispatch routes to the subcommand.

@@ -198,8 +198,7 @@ void ObjectHelp(CommandContext& ctx) {
                                  "    The reference count of the value at <key>.",
                                  "HELP",
                                  "    Print this help."};
-  ctx.reply.Array(std::size(kLines));
-  for (const char* line : kLines) ctx.reply.Simple(line);
+  ctx.ReplyHelp(kLines);
 }
 
 }  // namespace

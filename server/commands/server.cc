@@ -142,8 +142,7 @@ void ConfigHelp(CommandContext& ctx) {
                                  "    Rewrite the configuration file.",
                                  "HELP",
                                  "    Print this help."};
-  ctx.reply.Array(std::size(kLines));
-  for (const char* line : kLines) ctx.reply.Simple(line);
+  ctx.ReplyHelp(kLines);
 }
 
 void Shutdown(CommandContext& ctx) {
@@ -200,8 +199,7 @@ void SlowLogHelp(CommandContext& ctx) {
                                  "    Remove every entry.",
                                  "HELP",
                                  "    Print this help."};
-  ctx.reply.Array(std::size(kLines));
-  for (const char* line : kLines) ctx.reply.Simple(line);
+  ctx.ReplyHelp(kLines);
 }
 
 void MemoryUsage(CommandContext& ctx) {
@@ -218,8 +216,7 @@ void MemoryHelp(CommandContext& ctx) {
   static const char* kLines[] = {
       "MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:", "USAGE <key> [SAMPLES <count>]",
       "    Return an estimate of the memory the key and its value use.", "HELP", "    Print this help."};
-  ctx.reply.Array(std::size(kLines));
-  for (const char* line : kLines) ctx.reply.Simple(line);
+  ctx.ReplyHelp(kLines);
 }
 
 }  // namespace
