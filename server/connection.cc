@@ -233,7 +233,7 @@ void Connection::OnWritten(const boost::system::error_code& ec, size_t n) {
   info_->output_buffer.store(out_.size(), std::memory_order_relaxed);
   Flush();
   // Reading may have paused on a full output buffer, and input may hold requests not yet run.
-  if (!closed_ && !reading_ && in_end_ > in_start_ && !ShouldPauseReading()) {
+  if (!closed_ && !reading_ && !waiting_durable_ && in_end_ > in_start_ && !ShouldPauseReading()) {
     ProcessInput();
     Flush();
   }
