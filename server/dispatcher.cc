@@ -64,7 +64,6 @@ void Dispatch(ServerState& server, Session& session, ReplyWriter& reply, ThreadS
   const int64_t now_ms = NowMs();
   if (session.info != nullptr) {
     session.info->last_command.store(spec->fullname.c_str(), std::memory_order_relaxed);
-    session.info->last_interaction_ms.store(now_ms, std::memory_order_relaxed);
   }
   CommandContext ctx{server, session, reply, stats, *spec, args, now_ms};
   const int64_t slower_than = server.config.slowlog_slower_than_us();

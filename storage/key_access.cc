@@ -42,14 +42,13 @@ KeyAccess::~KeyAccess() {
 
 void KeyAccess::Finish() {
   WriteLog* log = db_.log();
-  if (changed_.empty()) {
-    const uint64_t durable = log->durable_seq();
-    for (Shard* s : locked_) {
-      // A shard whose newest record was undone holds exactly what RocksDB holds: nothing to wait for.
-      if (s->last_seq > durable && s->last_seq > s->undone_seq) CommandTicket::Note(s->last_seq);
-    }
-    return;
+  // Everything read here depends on the newest record of each locked shard. A shard whose newest
+  // record was undone holds exactly what RocksDB holds: nothing to wait for.
+  const uint64_t durable = log->durable_seq();
+  for (Shard* s : locked_) {
+    if (s->last_seq > durable && s->last_seq > s->undone_seq) CommandTicket::Note(s->last_seq);
   }
+  if (changed_.empty()) return;
   std::sort(changed_.begin(), changed_.end());
   changed_.erase(std::unique(changed_.begin(), changed_.end()), changed_.end());
   const uint64_t seq = log->NextSeq();
@@ -62,11 +61,7 @@ void KeyAccess::Finish() {
       write.kind = PendingWrite::Kind::kPut;
       EncodeValue(node->value, node->expire_at_ms, &write.value);
     }
-    Database::Record(s, std::move(write));
-  }
-  // Reads of other locked shards still count as observations.
-  for (Shard* s : locked_) {
-    if (s->last_seq > log->durable_seq() && s->last_seq > s->undone_seq) CommandTicket::Note(s->last_seq);
+    Database::Record(s, std::move(write));  // notes `seq` in the ticket
   }
 }
 
