@@ -19,6 +19,7 @@ void ReplyWriter::Simple(std::string_view text) {
 }
 
 void ReplyWriter::Error(std::string_view text) {
+  ++errors_;
   const size_t start = out_->size() + 1;
   out_->push_back('-');
   out_->append(text);

@@ -41,11 +41,15 @@ class ReplyWriter {
   void BigNumber(std::string_view digits);
   void Verbatim(std::string_view text, std::string_view format = "txt");
 
+  // How many errors this writer has written (the dispatcher tells failed commands by it).
+  uint64_t errors() const { return errors_; }
+
  private:
   void Header(char type, size_t n);
 
   std::string* out_;
   bool resp3_ = false;
+  uint64_t errors_ = 0;
 };
 
 }  // namespace latchkey

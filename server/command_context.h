@@ -13,20 +13,10 @@
 
 #include "protocol/reply_writer.h"
 #include "server/server_state.h"
+#include "server/session.h"
 #include "storage/status.h"
 
 namespace latchkey {
-
-// Per-connection state commands can read and change (SELECT, HELLO, AUTH, CLIENT REPLY, QUIT).
-struct Session {
-  ClientInfo* info = nullptr;
-  int db = 0;
-  int protocol = 2;
-  bool authenticated = false;
-  bool close_after_reply = false;
-  bool replies_off = false;  // CLIENT REPLY OFF
-  bool skip_next = false;    // CLIENT REPLY SKIP: drop the next command's reply
-};
 
 struct CommandContext {
   ServerState& server;

@@ -15,17 +15,18 @@ bool LowerInto(std::string_view name, char (&buf)[64], std::string_view* out) {
   return true;
 }
 
-void Link(CommandSpec& spec, const CommandSpec* parent) {
+void Link(CommandSpec& spec, const CommandSpec* parent, size_t* next_id) {
   spec.parent = parent;
   spec.fullname = parent != nullptr ? parent->name + "|" + spec.name : spec.name;
-  for (CommandSpec& sub : spec.subcommands) Link(sub, &spec);
+  spec.id = (*next_id)++;
+  for (CommandSpec& sub : spec.subcommands) Link(sub, &spec, next_id);
 }
 
 }  // namespace
 
 void CommandTable::Add(CommandSpec spec) {
   auto owned = std::make_unique<CommandSpec>(std::move(spec));
-  Link(*owned, nullptr);
+  Link(*owned, nullptr, &spec_count_);
   by_name_[owned->name] = owned.get();
   commands_.push_back(std::move(owned));
 }
@@ -76,7 +77,19 @@ CommandTable BuildCommandTable() {
   RegisterStringCommands(table);
   RegisterIntrospectionCommands(table);
   RegisterPersistenceCommands(table);
+  RegisterTransactionCommands(table);
+  RegisterPubSubCommands(table);
+  RegisterLatencyCommands(table);
   return table;
+}
+
+std::vector<std::string_view> CommandKeys(const CommandSpec& spec, std::span<const std::string_view> args) {
+  std::vector<std::string_view> keys;
+  if (spec.first_key <= 0 || spec.key_step <= 0) return keys;
+  const int64_t argc = static_cast<int64_t>(args.size());
+  const int64_t last = spec.last_key < 0 ? argc + spec.last_key : spec.last_key;
+  for (int64_t i = spec.first_key; i <= last && i < argc; i += spec.key_step) keys.push_back(args[i]);
+  return keys;
 }
 
 }  // namespace latchkey

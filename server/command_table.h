@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -56,6 +57,7 @@ struct CommandSpec {
 
   std::string fullname;  // set by the table: "get", "client|setname"
   const CommandSpec* parent = nullptr;
+  size_t id = 0;  // set by the table: dense over every command and subcommand (per-command stats)
 
   // Whether `argc` (counting the name, and the parent for subcommands) satisfies the arity.
   bool ArityOk(size_t argc) const {
@@ -74,10 +76,13 @@ class CommandTable {
   static const CommandSpec* FindSub(const CommandSpec& parent, std::string_view name);
 
   const std::vector<std::unique_ptr<CommandSpec>>& all() const { return commands_; }
+  // How many commands and subcommands there are (one past the largest id).
+  size_t spec_count() const { return spec_count_; }
 
  private:
   std::vector<std::unique_ptr<CommandSpec>> commands_;
   absl::flat_hash_map<std::string, const CommandSpec*> by_name_;
+  size_t spec_count_ = 0;
 };
 
 // Builds a spec from the fields Redis's command JSON gives, in that order.
@@ -85,6 +90,9 @@ CommandSpec MakeCommand(std::string group, std::string name, int arity, uint32_t
                         std::vector<std::string> acl_categories, int first_key, int last_key, int key_step,
                         CommandHandler handler, std::string summary, std::string since,
                         std::string complexity);
+
+// The keys `args` (a whole command line) names according to `spec`'s key positions.
+std::vector<std::string_view> CommandKeys(const CommandSpec& spec, std::span<const std::string_view> args);
 
 // Makes specs of one COMMAND DOCS group: `CommandGroup Cmd{"string"}; t.Add(Cmd("get", 2, ...));`
 struct CommandGroup {
@@ -104,6 +112,9 @@ void RegisterKeyCommands(CommandTable& table);
 void RegisterStringCommands(CommandTable& table);
 void RegisterIntrospectionCommands(CommandTable& table);
 void RegisterPersistenceCommands(CommandTable& table);
+void RegisterTransactionCommands(CommandTable& table);
+void RegisterPubSubCommands(CommandTable& table);
+void RegisterLatencyCommands(CommandTable& table);
 
 // Builds the table with every command.
 CommandTable BuildCommandTable();

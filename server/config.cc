@@ -84,6 +84,9 @@ void Config::Register(Directive directive) {
 }
 
 Config::Config() {
+  pubsub_output_.hard = 32ull << 20;  // Redis's defaults for subscribers
+  pubsub_output_.soft = 8ull << 20;
+  pubsub_output_.soft_seconds = 60;
   bind_ = {"127.0.0.1"};
   dir_ = "./data";
   loglevel_ = "notice";
@@ -182,7 +185,8 @@ Config::Config() {
   memory("proto-max-bulk-len", true, &proto_max_bulk_len_, "largest bulk string a client may send");
   memory("client-query-buffer-limit", true, &query_buffer_limit_, "largest unparsed input per client");
   Register({"client-output-buffer-limit", true,
-            "normal <hard> <soft> <soft-seconds>: limits on a client's pending replies (0: none)",
+            "<class> <hard> <soft> <soft-seconds>: limits on a client's pending replies (0: none); classes "
+            "normal and pubsub (replica is accepted and ignored)",
             [this](std::string_view v) {
               auto words = SplitWords(v);
               if (words.size() % 4 != 0 || words.empty())
@@ -199,19 +203,22 @@ Config::Config() {
                   return Status::Err(
                       "Error in hard, soft or soft_seconds setting in buffer limit configuration.");
                 }
-                if (cls == "normal") {
-                  output_hard_limit_ = hard;
-                  output_soft_limit_ = soft;
-                  output_soft_seconds_ = secs;
+                if (cls == "normal" || cls == "pubsub") {
+                  OutputLimit& limit = cls == "normal" ? normal_output_ : pubsub_output_;
+                  limit.hard = hard;
+                  limit.soft = soft;
+                  limit.soft_seconds = secs;
                 }
               }
               return Status::Ok();
             },
             [this] {
-              return "normal " + std::to_string(output_hard_limit_.load()) + " " +
-                     std::to_string(output_soft_limit_.load()) + " " +
-                     std::to_string(output_soft_seconds_.load()) +
-                     " slave 268435456 67108864 60 pubsub 33554432 8388608 60";
+              auto words = [](const OutputLimit& l) {
+                return std::to_string(l.hard.load()) + " " + std::to_string(l.soft.load()) + " " +
+                       std::to_string(l.soft_seconds.load());
+              };
+              return "normal " + words(normal_output_) + " slave 268435456 67108864 60 pubsub " +
+                     words(pubsub_output_);
             },
             /*multi_word=*/true});
   memory("maxmemory", true, &maxmemory_, "memory limit for generic keys (0: none)");

@@ -61,9 +61,13 @@ class Config {
   int64_t timeout_s() const { return timeout_s_; }
   uint64_t proto_max_bulk_len() const { return proto_max_bulk_len_; }
   uint64_t query_buffer_limit() const { return query_buffer_limit_; }
-  uint64_t output_hard_limit() const { return output_hard_limit_; }
-  uint64_t output_soft_limit() const { return output_soft_limit_; }
-  int64_t output_soft_seconds() const { return output_soft_seconds_; }
+  // client-output-buffer-limit of one client class (Redis's normal and pubsub; 0 means no limit).
+  struct OutputLimit {
+    std::atomic<uint64_t> hard{0};
+    std::atomic<uint64_t> soft{0};
+    std::atomic<int64_t> soft_seconds{0};
+  };
+  const OutputLimit& output_limit(bool pubsub) const { return pubsub ? pubsub_output_ : normal_output_; }
   uint64_t maxmemory() const { return maxmemory_; }
   int hz() const { return hz_; }
   int active_expire_effort() const { return active_expire_effort_; }
@@ -106,9 +110,8 @@ class Config {
   std::atomic<int64_t> timeout_s_{0};
   std::atomic<uint64_t> proto_max_bulk_len_{512ull * 1024 * 1024};
   std::atomic<uint64_t> query_buffer_limit_{1024ull * 1024 * 1024};
-  std::atomic<uint64_t> output_hard_limit_{0};
-  std::atomic<uint64_t> output_soft_limit_{0};
-  std::atomic<int64_t> output_soft_seconds_{0};
+  OutputLimit normal_output_;
+  OutputLimit pubsub_output_;
   std::atomic<uint64_t> maxmemory_{0};
   std::atomic<int> hz_{10};
   std::atomic<int> active_expire_effort_{1};

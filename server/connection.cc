@@ -1,5 +1,6 @@
 #include "server/connection.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "server/dispatcher.h"
@@ -24,10 +25,17 @@ Connection::Connection(ServerState& server, IoThread& thread, tcp::socket socket
 }
 
 Connection::~Connection() {
+  ReleaseSharedState();
   server_.clients.Unregister(info_->id);
 }
 
+void Connection::ReleaseSharedState() {
+  DropSubscriptions(server_, session_);
+  EndTransaction(server_, session_);
+}
+
 void Connection::Start() {
+  session_.subscriptions.self = std::weak_ptr<Subscriber>(shared_from_this());
   boost::system::error_code ec;
   socket_.set_option(tcp::no_delay(true), ec);
   in_.resize(kReadChunk);
@@ -37,6 +45,7 @@ void Connection::Start() {
 void Connection::Kill() {
   if (closed_) return;
   closed_ = true;
+  ReleaseSharedState();
   boost::system::error_code ec;
   socket_.shutdown(tcp::socket::shutdown_both, ec);
   socket_.close(ec);
@@ -51,10 +60,43 @@ void Connection::CloseIfIdle(int64_t now_ms, int64_t timeout_s) {
   }
 }
 
+void Connection::Deliver(std::shared_ptr<const Publication> publication,
+                         std::shared_ptr<const std::string> pattern) {
+  if (thread_.context().get_executor().running_in_this_thread()) {
+    // Published from this thread (maybe by this very client): write it now, as Redis does, so a
+    // RESP3 client publishing to itself gets the message before PUBLISH's reply.
+    WriteMessage(*publication, pattern.get());
+    return;
+  }
+  asio::post(thread_.context(),
+             [weak = weak_from_this(), publication = std::move(publication), pattern = std::move(pattern)] {
+               if (auto self = weak.lock()) self->WriteMessage(*publication, pattern.get());
+             });
+}
+
+void Connection::WriteMessage(const Publication& publication, const std::string* pattern) {
+  if (closed_) return;
+  const SubscriptionState& subs = session_.subscriptions;
+  if (pattern != nullptr) {
+    if (std::find(subs.patterns.begin(), subs.patterns.end(), *pattern) == subs.patterns.end()) return;
+    writer_.Push(4);
+    writer_.Bulk("pmessage");
+    writer_.Bulk(*pattern);
+  } else {
+    if (!subs.channels.contains(publication.channel)) return;
+    writer_.Push(3);
+    writer_.Bulk("message");
+  }
+  writer_.Bulk(publication.channel);
+  writer_.Bulk(publication.message);
+  if (OutputOverLimits()) return;
+  if (!processing_) Flush();  // else ProcessInput flushes when its batch is done
+}
+
 bool Connection::ShouldPauseReading() const {
   // Redis never stops reading a client; with no soft limit configured (the default) neither do we,
   // or a client that writes its whole pipeline before reading any reply would deadlock.
-  const uint64_t soft = server_.config.output_soft_limit();
+  const uint64_t soft = server_.config.output_limit(false).soft;
   return soft > 0 && PendingOutput() > soft;
 }
 
@@ -85,6 +127,11 @@ void Connection::OnRead(const boost::system::error_code& ec, size_t n) {
 }
 
 void Connection::ProcessInput() {
+  processing_ = true;
+  struct Done {
+    bool& flag;
+    ~Done() { flag = false; }
+  } done{processing_};
   limits_.max_bulk_len = server_.config.proto_max_bulk_len();
   while (in_start_ < in_end_ && !session_.close_after_reply) {
     size_t consumed = 0;
@@ -136,13 +183,14 @@ void Connection::ProcessInput() {
 bool Connection::OutputOverLimits() {
   const size_t pending = PendingOutput();
   info_->output_buffer.store(pending, std::memory_order_relaxed);
-  const uint64_t hard = server_.config.output_hard_limit();
-  const uint64_t soft = server_.config.output_soft_limit();
+  const Config::OutputLimit& limit = server_.config.output_limit(session_.subscriptions.count() > 0);
+  const uint64_t hard = limit.hard;
+  const uint64_t soft = limit.soft;
   bool over = hard > 0 && pending > hard;
   if (soft > 0 && pending > soft) {
     const int64_t now = NowMs();
     if (soft_limit_since_ms_ == 0) soft_limit_since_ms_ = now;
-    if (now - soft_limit_since_ms_ > server_.config.output_soft_seconds() * 1000) over = true;
+    if (now - soft_limit_since_ms_ > limit.soft_seconds * 1000) over = true;
   } else {
     soft_limit_since_ms_ = 0;
   }

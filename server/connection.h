@@ -10,6 +10,9 @@
 // that number is durable; if the commit failed, the replies of the commands that depended on it are
 // replaced by MISCONF errors.
 //
+// Pub/sub: a connection is a Subscriber; PUBLISH on any thread posts the message to this connection's
+// thread, which encodes it in the client's protocol and appends it to the pending output.
+//
 // Limits: input past client-query-buffer-limit (1 MB before AUTH) closes the client; pending output
 // past the soft limit (when one is set) pauses reading until the client drains it; output past
 // the hard limit, or past the soft limit for longer than its seconds, closes the client (Redis's
@@ -28,15 +31,16 @@
 #include "protocol/request_parser.h"
 #include "server/asio.h"
 #include "server/command_context.h"
+#include "server/pubsub.h"
 
 namespace latchkey {
 
 class IoThread;
 
-class Connection : public std::enable_shared_from_this<Connection> {
+class Connection : public std::enable_shared_from_this<Connection>, public Subscriber {
  public:
   Connection(ServerState& server, IoThread& thread, tcp::socket socket, std::shared_ptr<ClientInfo> info);
-  ~Connection();
+  ~Connection() override;
 
   // Starts the read loop. REQUIRES: called on the owning thread.
   void Start();
@@ -47,11 +51,19 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   const ClientInfo& info() const { return *info_; }
 
+  // Subscriber: thread-safe.
+  void Deliver(std::shared_ptr<const Publication> publication,
+               std::shared_ptr<const std::string> pattern) override;
+
  private:
   static constexpr size_t kReadChunk = 16 * 1024;
   static constexpr size_t kUnauthenticatedQueryLimit = 1024 * 1024;
 
   void ReadMore();
+  // Appends a published message, if the client is still subscribed to where it came from.
+  void WriteMessage(const Publication& publication, const std::string* pattern);
+  // Ends this client's subscriptions and transaction state in the shared registries.
+  void ReleaseSharedState();
   void OnRead(const boost::system::error_code& ec, size_t n);
   void ProcessInput();
   void Flush();
@@ -87,6 +99,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool waiting_durable_ = false;
 
   bool reading_ = false;
+  bool processing_ = false;  // inside ProcessInput: replies are being added, do not flush yet
   bool closed_ = false;
   int64_t soft_limit_since_ms_ = 0;
 };

@@ -25,53 +25,92 @@ std::string UnknownSubcommandText(std::span<const std::string_view> args) {
   return "ERR unknown subcommand '" + std::string(args[1].substr(0, 128)) + "'. Try " + parent + " HELP.";
 }
 
+// Commands that run at once even inside MULTI (everything else is queued).
+bool RunsInsideMulti(const CommandSpec& spec) {
+  static const char* const kNames[] = {"exec", "discard", "multi", "watch", "quit", "reset"};
+  for (const char* n : kNames) {
+    if (spec.fullname == n) return true;
+  }
+  return false;
+}
+
+// The only commands a RESP2 client may send while subscribed.
+bool AllowedWhileSubscribed(const CommandSpec& spec) {
+  static const char* const kNames[] = {"ping",         "subscribe", "psubscribe", "unsubscribe",
+                                       "punsubscribe", "quit",      "reset"};
+  for (const char* n : kNames) {
+    if (spec.fullname == n) return true;
+  }
+  return false;
+}
+
+// Refuses the command with `text`. Inside MULTI this also dooms the transaction (EXECABORT at EXEC);
+// a refused EXEC ends it at once and says why, as Redis's rejectCommand does.
+void Reject(ServerState& server, Session& session, ReplyWriter& reply, ThreadStats& stats,
+            const CommandSpec* spec, std::string_view text) {
+  stats.Add(stats.error_replies);
+  if (spec != nullptr) stats.Add(stats.per_command[spec->id].rejected);
+  if (session.txn.active) session.txn.aborted = true;
+  if (spec == nullptr || spec->fullname != "exec") return reply.Error(text);
+  EndTransaction(server, session);
+  const size_t space = text.find(' ');
+  reply.Error("EXECABORT Transaction discarded because of: " +
+              std::string(space == std::string_view::npos ? text : text.substr(space + 1)));
+}
+
 }  // namespace
 
 void Dispatch(ServerState& server, Session& session, ReplyWriter& reply, ThreadStats& stats,
               std::span<const std::string_view> args) {
   const CommandSpec* spec = server.commands.Find(args[0]);
-  if (spec == nullptr) {
-    reply.Error(UnknownCommandText(args));
-    stats.Add(stats.error_replies);
-    return;
-  }
+  if (spec == nullptr) return Reject(server, session, reply, stats, nullptr, UnknownCommandText(args));
   if (!spec->subcommands.empty() && args.size() >= 2) {
     const CommandSpec* sub = CommandTable::FindSub(*spec, args[1]);
-    if (sub == nullptr) {
-      reply.Error(UnknownSubcommandText(args));
-      stats.Add(stats.error_replies);
-      return;
-    }
+    if (sub == nullptr) return Reject(server, session, reply, stats, nullptr, UnknownSubcommandText(args));
     spec = sub;
   }
   if (!spec->ArityOk(args.size())) {
-    reply.Error("ERR wrong number of arguments for '" + spec->fullname + "' command");
-    stats.Add(stats.error_replies);
-    return;
+    return Reject(server, session, reply, stats, spec,
+                  "ERR wrong number of arguments for '" + spec->fullname + "' command");
   }
   if (!session.authenticated && server.config.auth_required() && !(spec->flags & kCmdNoAuth)) {
-    reply.Error("NOAUTH Authentication required.");
-    stats.Add(stats.error_replies);
-    return;
+    return Reject(server, session, reply, stats, spec, "NOAUTH Authentication required.");
+  }
+  if (session.txn.active && (spec->flags & kCmdNoMulti)) {
+    return Reject(server, session, reply, stats, spec, "ERR Command not allowed inside a transaction");
   }
   if ((spec->flags & kCmdWrite) && server.pipeline != nullptr && server.pipeline->failed()) {
-    reply.Error(
-        "MISCONF Errors writing to the data directory; writes are refused until it is healthy again: " +
-        server.pipeline->failure());
-    stats.Add(stats.error_replies);
-    return;
+    return Reject(server, session, reply, stats, spec,
+                  "MISCONF Errors writing to the data directory; writes are refused until it is healthy "
+                  "again: " +
+                      server.pipeline->failure());
+  }
+  if (session.protocol == 2 && session.subscriptions.count() > 0 && !AllowedWhileSubscribed(*spec)) {
+    return Reject(server, session, reply, stats, spec,
+                  "ERR Can't execute '" + spec->fullname +
+                      "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this "
+                      "context");
+  }
+  if (session.txn.active && !RunsInsideMulti(*spec)) {
+    session.txn.queued.emplace_back(args.begin(), args.end());
+    return reply.Simple("QUEUED");
   }
   const int64_t now_ms = NowMs();
   if (session.info != nullptr) {
     session.info->last_command.store(spec->fullname.c_str(), std::memory_order_relaxed);
   }
   CommandContext ctx{server, session, reply, stats, *spec, args, now_ms};
-  const int64_t slower_than = server.config.slowlog_slower_than_us();
-  const int64_t started_us = slower_than >= 0 ? MonotonicUs() : 0;
+  const uint64_t errors_before = reply.errors();
+  const int64_t started_ns = MonotonicNs();
   spec->handler(ctx);
+  const int64_t duration_ns = MonotonicNs() - started_ns;
+  const bool failed = reply.errors() != errors_before;
   stats.Add(stats.commands);
+  if (failed && spec->fullname != "exec") stats.Add(stats.error_replies);  // EXEC's were counted inside
+  stats.RecordCall(spec->id, duration_ns, failed);
+  const int64_t slower_than = server.config.slowlog_slower_than_us();
   if (slower_than >= 0 && !(spec->flags & kCmdNoAuth)) {  // AUTH/HELLO carry secrets: never logged
-    const int64_t duration = MonotonicUs() - started_us;
+    const int64_t duration = duration_ns / 1000;
     if (duration >= slower_than) {
       server.slowlog.Add(args, duration, session.info ? session.info->addr : "",
                          session.info ? session.info->name() : "", server.config.slowlog_max_len());

@@ -1,6 +1,8 @@
 // Dispatch runs one parsed request: finds the command (and subcommand) in the table, checks arity and
-// authentication with Redis's exact errors, and calls the handler. It is the only place that decides
-// whether a command may run; connections only feed it requests and flush the replies it writes.
+// authentication, MULTI and subscribed-mode rules with Redis's exact errors, and calls the handler (or,
+// inside MULTI, queues the command). It is the only place that decides whether a command may run;
+// connections only feed it requests and flush the replies it writes; EXEC calls it for each queued
+// command.
 //
 // Thread-safety: called on the connection's I/O thread; reentrant.
 #pragma once

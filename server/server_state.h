@@ -17,6 +17,7 @@
 #include "server/client_registry.h"
 #include "server/command_table.h"
 #include "server/config.h"
+#include "server/pubsub.h"
 #include "server/slowlog.h"
 #include "server/stats.h"
 #include "storage/commit_pipeline.h"
@@ -34,13 +35,14 @@ struct ServerState {
       : config(config),
         keyspace(config.databases()),
         commands(BuildCommandTable()),
-        stats(io_threads),
+        stats(io_threads, commands.spec_count()),
         io_threads(io_threads) {}
 
   Config& config;
   Keyspace keyspace;
   const CommandTable commands;
   ClientRegistry clients;
+  PubSub pubsub;
   Stats stats;
   SlowLog slowlog;
   const int io_threads;

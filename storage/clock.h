@@ -16,5 +16,6 @@ int64_t NowUs();
 
 // A monotonic reading in microseconds, for measuring durations only.
 int64_t MonotonicUs();
+int64_t MonotonicNs();
 
 }  // namespace latchkey

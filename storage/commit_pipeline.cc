@@ -161,8 +161,9 @@ std::vector<PendingWrite> CommitPipeline::Drain(uint64_t upto) {
       s.pending.erase(s.pending.begin(), end);
     }
   }
-  std::stable_sort(records.begin(), records.end(),
-                   [](const PendingWrite& a, const PendingWrite& b) { return a.seq < b.seq; });
+  std::stable_sort(records.begin(), records.end(), [](const PendingWrite& a, const PendingWrite& b) {
+    return a.seq != b.seq ? a.seq < b.seq : a.step < b.step;
+  });
   return records;
 }
 
@@ -225,11 +226,11 @@ static Database* DatabaseByPhysicalId(Keyspace& keyspace, uint16_t physical) {
 }
 
 void CommitPipeline::Undo(const std::vector<PendingWrite>& records) {
-  std::map<uint64_t, std::vector<int>> swaps;       // seq -> logical databases of a failed SWAPDB
-  std::unique_ptr<DurableStore::KeyReader> reader;  // one view of the disk for every key
+  std::map<std::pair<uint64_t, uint32_t>, std::vector<int>> swaps;  // (seq, step) -> databases of a SWAPDB
+  std::unique_ptr<DurableStore::KeyReader> reader;                  // one view of the disk for every key
   for (const PendingWrite& w : records) {
     if (w.kind == PendingWrite::Kind::kMetaPut) {
-      swaps[w.seq].push_back(std::stoi(w.key.substr(w.key.find(':') + 1)));
+      swaps[{w.seq, w.step}].push_back(std::stoi(w.key.substr(w.key.find(':') + 1)));
       continue;
     }
     uint16_t physical = 0;
@@ -272,7 +273,8 @@ void CommitPipeline::Undo(const std::vector<PendingWrite>& records) {
     node->expire_at_ms = deadline;
     shard.expiry.Update(node);
   }
-  for (const auto& [seq, dbs] : swaps) {
+  for (auto it = swaps.rbegin(); it != swaps.rend(); ++it) {  // newest first
+    const std::vector<int>& dbs = it->second;
     if (dbs.size() == 2) keyspace_->SwapDatabases(dbs[0], dbs[1], /*record=*/false);
   }
 }

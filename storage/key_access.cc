@@ -7,6 +7,7 @@
 namespace latchkey {
 
 thread_local uint64_t CommandTicket::needed_ = 0;
+thread_local WriteLog::SequenceGroup* WriteLog::group_ = nullptr;
 
 KeyAccess::KeyAccess(Database& db, int64_t now_ms, std::string_view key, Mode mode)
     : db_(db), now_ms_(now_ms), mode_(mode) {
@@ -35,6 +36,9 @@ void KeyAccess::LockShards(absl::InlinedVector<size_t, 4> indexes) {
 }
 
 KeyAccess::~KeyAccess() {
+  if (!changed_.empty() && db_.has_watchers()) {
+    for (std::string_view key : changed_) ShardOf(Database::HashKey(key)).TouchWatched(key);
+  }
   if (db_.log() != nullptr) Finish();
   for (auto it = locked_.rbegin(); it != locked_.rend(); ++it) (*it)->mu.unlock();
   if (!changed_.empty() && db_.log() != nullptr) db_.log()->Notify();

@@ -59,6 +59,9 @@ class KeyAccess {
   // themselves. REQUIRES: Mode::kWrite.
   void Changed(std::string_view key);
 
+  // The WATCH lists of the shard of `key` (key_watch.h). REQUIRES: `key` was named at construction.
+  WatcherMap& WatchersOf(std::string_view key) { return ShardOf(Database::HashKey(key)).watchers; }
+
  private:
   Shard& ShardOf(uint64_t hash) { return db_.shard(Database::ShardOf(hash)); }
   void LockShards(absl::InlinedVector<size_t, 4> indexes);

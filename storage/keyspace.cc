@@ -34,6 +34,7 @@ size_t Database::ExpiringSize(int64_t now_ms) {
 
 void Database::Record(Shard& shard, PendingWrite write) {
   shard.last_seq = write.seq;
+  write.step = WriteLog::CurrentStep();
   CommandTicket::Note(write.seq);
   shard.pending.push_back(std::move(write));
 }
@@ -49,8 +50,8 @@ void Database::LoadKey(std::string_view key, Value value, int64_t expire_at_ms) 
 }
 
 // Locks every shard of `dbs` in the one global order (database index, then shard index).
-static std::vector<std::unique_lock<std::mutex>> LockAll(const std::vector<Database*>& dbs) {
-  std::vector<std::unique_lock<std::mutex>> locks;
+static std::vector<std::unique_lock<ShardMutex>> LockAll(const std::vector<Database*>& dbs) {
+  std::vector<std::unique_lock<ShardMutex>> locks;
   locks.reserve(dbs.size() * Database::kShards);
   for (Database* d : dbs) {
     for (size_t i = 0; i < Database::kShards; ++i) locks.emplace_back(d->shard(i).mu);
@@ -58,9 +59,22 @@ static std::vector<std::unique_lock<std::mutex>> LockAll(const std::vector<Datab
   return locks;
 }
 
+// Raises the flag of every client watching a key of `shard` that exists there or in `other` (FLUSHDB,
+// FLUSHALL, SWAPDB: Redis's touchAllWatchedKeysInDb). REQUIRES: both shards locked.
+static void TouchWatchedExisting(Shard& shard, const Shard* other) {
+  for (const auto& [key, flags] : shard.watchers) {
+    const uint64_t hash = Database::HashKey(key);
+    const bool exists = shard.table.Find(key, hash) != nullptr ||
+                        (other != nullptr && other->table.Find(key, hash) != nullptr);
+    if (!exists) continue;
+    for (const auto& flag : flags) flag->dirty.store(true, std::memory_order_relaxed);
+  }
+}
+
 // Clears the shards of `db` and records one range delete for its key range. REQUIRES: all locked.
 static void ClearLocked(Database& db, uint64_t seq) {
   for (size_t i = 0; i < Database::kShards; ++i) {
+    TouchWatchedExisting(db.shard(i), nullptr);
     db.shard(i).expiry.Clear();
     db.shard(i).table.Clear();
   }
@@ -136,6 +150,8 @@ void Keyspace::SwapDatabases(int a, int b, bool record) {
   Database& second = db(std::max(a, b));
   auto locks = LockAll({&first, &second});
   for (size_t i = 0; i < Database::kShards; ++i) {
+    TouchWatchedExisting(first.shards_[i], &second.shards_[i]);
+    TouchWatchedExisting(second.shards_[i], &first.shards_[i]);
     first.shards_[i].table.Swap(second.shards_[i].table);
     first.shards_[i].expiry.Swap(second.shards_[i].expiry);
   }

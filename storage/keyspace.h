@@ -8,6 +8,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -61,11 +62,17 @@ class Database {
 
   uint64_t ExpiredKeys();
 
+  // How many (key, client) WATCH registrations this database has; KeyAccess skips the watcher
+  // lookup while there are none.
+  void AddWatchers(int64_t delta) { watchers_.fetch_add(delta, std::memory_order_relaxed); }
+  bool has_watchers() const { return watchers_.load(std::memory_order_relaxed) != 0; }
+
  private:
   friend class Keyspace;
   std::array<Shard, kShards> shards_;
   WriteLog* log_ = nullptr;
   uint16_t physical_id_ = 0;
+  std::atomic<int64_t> watchers_{0};
 };
 
 class Keyspace {

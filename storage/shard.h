@@ -6,28 +6,39 @@
 #pragma once
 
 #include <cstdint>
-#include <mutex>
+#include <string_view>
 #include <vector>
 
 #include "storage/expiry_heap.h"
 #include "storage/key_table.h"
+#include "storage/shard_mutex.h"
+#include "storage/watch_flag.h"
 #include "storage/write_log.h"
 
 namespace latchkey {
 
 struct Shard {
-  std::mutex mu;
+  ShardMutex mu;
   KeyTable table;
   ExpiryHeap expiry;
   uint64_t expired_keys = 0;          // keys removed because their deadline passed (lazily or actively)
   std::vector<PendingWrite> pending;  // recorded, not yet committed to RocksDB, in sequence order
   uint64_t last_seq = 0;              // sequence number of the newest record ever added here
   uint64_t undone_seq = 0;            // newest record here undone after a failed commit (memory = disk)
+  WatcherMap watchers;                // WATCH: clients watching keys of this shard
 
   // Removes `node` from the table and the expiry index.
   void EraseNode(KeyNode* node) {
+    if (!watchers.empty()) TouchWatched(node->key());
     expiry.Remove(node);
     table.Erase(node);
+  }
+
+  // Raises the flag of every client watching `key`.
+  void TouchWatched(std::string_view key) {
+    auto it = watchers.find(absl::string_view(key.data(), key.size()));
+    if (it == watchers.end()) return;
+    for (const auto& flag : it->second) flag->dirty.store(true, std::memory_order_relaxed);
   }
 
   // Removes up to `limit` keys whose deadline is before `now_ms`; returns how many were removed.

@@ -32,14 +32,32 @@ struct PendingWrite {
   Kind kind = Kind::kPut;
   std::string key;
   std::string value;
+  uint32_t step = 0;  // order among records of one transaction (WriteLog::SequenceGroup)
 };
 
 class WriteLog {
  public:
   virtual ~WriteLog() = default;
 
+  // One transaction's writes: they all carry one sequence number, so they commit together, and are
+  // ordered among themselves by step (one step per NextSeq call, i.e. per command).
+  struct SequenceGroup {
+    uint64_t seq = 0;  // allocated by the group's first NextSeq
+    uint32_t step = 0;
+  };
+
   // A new sequence number. REQUIRES: the caller holds the locks of every shard it records into.
-  uint64_t NextSeq() { return next_seq_.fetch_add(1, std::memory_order_acq_rel) + 1; }
+  // Inside a sequence group on this thread, returns the group's number and starts a new step.
+  uint64_t NextSeq() {
+    if (group_ == nullptr) return Allocate();
+    if (group_->seq == 0) group_->seq = Allocate();
+    ++group_->step;
+    return group_->seq;
+  }
+  // Starts or (with nullptr) ends this thread's sequence group (TransactionScope).
+  static void SetSequenceGroup(SequenceGroup* group) { group_ = group; }
+  // The step records written now on this thread belong to (0 outside a group).
+  static uint32_t CurrentStep() { return group_ != nullptr ? group_->step : 0; }
   uint64_t last_seq() const { return next_seq_.load(std::memory_order_acquire); }
   uint64_t durable_seq() const { return durable_seq_.load(std::memory_order_acquire); }
 
@@ -47,8 +65,13 @@ class WriteLog {
   virtual void Notify() = 0;
 
  protected:
+  uint64_t Allocate() { return next_seq_.fetch_add(1, std::memory_order_acq_rel) + 1; }
+
   std::atomic<uint64_t> next_seq_{0};
   std::atomic<uint64_t> durable_seq_{0};
+
+ private:
+  static thread_local SequenceGroup* group_;
 };
 
 // The highest sequence number the current command on this thread wrote or observed. The connection

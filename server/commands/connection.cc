@@ -10,6 +10,12 @@ namespace {
 
 void Ping(CommandContext& ctx) {
   if (ctx.argc() > 2) return ctx.ReplyArityError();
+  if (ctx.session.protocol == 2 && ctx.session.subscriptions.count() > 0) {
+    // A RESP2 subscriber reads only arrays, so Redis answers it with one.
+    ctx.reply.Array(2);
+    ctx.reply.Bulk("pong");
+    return ctx.reply.Bulk(ctx.argc() == 2 ? ctx.arg(1) : "");
+  }
   ctx.argc() == 2 ? ctx.reply.Bulk(ctx.arg(1)) : ctx.reply.Simple("PONG");
 }
 
@@ -62,8 +68,8 @@ void Hello(CommandContext& ctx) {
     if (version < 2 || version > 3) return ctx.reply.Error("NOPROTO unsupported protocol version");
     next = 2;
   }
-  std::string_view user, password, name;
-  bool has_auth = false, has_name = false;
+  std::string_view user, password;
+  bool has_auth = false;
   for (size_t j = next; j < ctx.argc(); ++j) {
     const size_t more = ctx.argc() - 1 - j;
     if (EqualsIgnoreCase(ctx.arg(j), "auth") && more >= 2) {
@@ -72,8 +78,8 @@ void Hello(CommandContext& ctx) {
       password = ctx.arg(j + 2);
       j += 2;
     } else if (EqualsIgnoreCase(ctx.arg(j), "setname") && more >= 1) {
-      has_name = true;
-      name = ctx.arg(++j);
+      // Redis 7.0 names the client while parsing, before a later bad option or failed AUTH.
+      if (!SetClientName(ctx, ctx.arg(++j))) return;
     } else {
       return ctx.reply.Error("ERR Syntax error in HELLO option '" + std::string(ctx.arg(j)) + "'");
     }
@@ -88,7 +94,6 @@ void Hello(CommandContext& ctx) {
         "AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol "
         "version at the same time");
   }
-  if (has_name && !SetClientName(ctx, name)) return;
   if (version != 0) {
     ctx.session.protocol = static_cast<int>(version);
     ctx.session.info->resp = ctx.session.protocol;
@@ -131,6 +136,8 @@ void Quit(CommandContext& ctx) {
 }
 
 void Reset(CommandContext& ctx) {
+  EndTransaction(ctx.server, ctx.session);
+  DropSubscriptions(ctx.server, ctx.session);
   ctx.session.db = 0;
   ctx.session.info->db = 0;
   ctx.session.protocol = 2;

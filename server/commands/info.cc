@@ -121,35 +121,57 @@ void KeyspaceSection(CommandContext& ctx, std::string& out) {
   }
 }
 
+void WriteCommandStats(CommandContext& ctx, const CommandSpec& spec, std::string& out) {
+  const Stats& s = ctx.server.stats;
+  const uint64_t calls = s.SumCommand(spec.id, &CommandStats::calls);
+  const uint64_t rejected = s.SumCommand(spec.id, &CommandStats::rejected);
+  if (calls > 0 || rejected > 0) {
+    const uint64_t usec = s.SumCommand(spec.id, &CommandStats::usec);
+    out +=
+        fmt::format("cmdstat_{}:calls={},usec={},usec_per_call={:.2f},rejected_calls={},failed_calls={}\r\n",
+                    spec.fullname, calls, usec, calls > 0 ? static_cast<double>(usec) / calls : 0.0, rejected,
+                    s.SumCommand(spec.id, &CommandStats::failed));
+  }
+  for (const CommandSpec& sub : spec.subcommands) WriteCommandStats(ctx, sub, out);
+}
+
+void CommandStatsSection(CommandContext& ctx, std::string& out) {
+  for (const auto& spec : ctx.server.commands.all()) WriteCommandStats(ctx, *spec, out);
+}
+
 struct SectionEntry {
   const char* name;
   const char* title;
   Section write;
+  bool in_default;  // part of a bare INFO (else only when named, or with "all")
 };
 constexpr SectionEntry kSections[] = {
-    {"server", "Server", ServerSection}, {"clients", "Clients", ClientsSection},
-    {"memory", "Memory", MemorySection}, {"persistence", "Persistence", PersistenceSection},
-    {"stats", "Stats", StatsSection},    {"keyspace", "Keyspace", KeyspaceSection},
+    {"server", "Server", ServerSection, true},
+    {"clients", "Clients", ClientsSection, true},
+    {"memory", "Memory", MemorySection, true},
+    {"persistence", "Persistence", PersistenceSection, true},
+    {"stats", "Stats", StatsSection, true},
+    {"commandstats", "Commandstats", CommandStatsSection, false},
+    {"keyspace", "Keyspace", KeyspaceSection, true},
 };
 
 }  // namespace
 
 void InfoCommand(CommandContext& ctx) {
-  bool all = ctx.argc() == 1;
+  bool all = false;
+  bool defaults = ctx.argc() == 1;
   std::vector<bool> wanted(std::size(kSections), false);
   for (size_t j = 1; j < ctx.argc(); ++j) {
     std::string_view arg = ctx.arg(j);
-    if (EqualsIgnoreCase(arg, "all") || EqualsIgnoreCase(arg, "everything") ||
-        EqualsIgnoreCase(arg, "default")) {
-      all = true;
-    }
+    if (EqualsIgnoreCase(arg, "all") || EqualsIgnoreCase(arg, "everything")) all = true;
+    if (EqualsIgnoreCase(arg, "default")) defaults = true;
     for (size_t i = 0; i < std::size(kSections); ++i) {
       if (EqualsIgnoreCase(arg, kSections[i].name)) wanted[i] = true;
     }
   }
   std::string out;
   for (size_t i = 0; i < std::size(kSections); ++i) {
-    if (!all && !wanted[i]) continue;
+    if (!all && !wanted[i] && !(defaults && kSections[i].in_default)) continue;
     if (!out.empty()) out += "\r\n";
     out += fmt::format("# {}\r\n", kSections[i].title);
     kSections[i].write(ctx, out);

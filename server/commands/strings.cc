@@ -320,6 +320,8 @@ void RegisterStringCommands(CommandTable& t) {
             "2.2.0", "O(1)"));
   t.Add(Cmd("getrange", 4, kR, kRS, 1, 1, 1, GetRange, "Get a substring of the string stored at a key",
             "2.4.0", "O(N)"));
+  t.Add(Cmd("substr", 4, kR, kRS, 1, 1, 1, GetRange, "Get a substring of the string stored at a key", "1.0.0",
+            "O(N)"));  // GETRANGE's old name, which Redis still answers
   t.Add(Cmd("setrange", 4, kW, kWS, 1, 1, 1, SetRange,
             "Overwrite part of a string at key starting at the specified offset", "2.2.0", "O(1)"));
 }

@@ -1,0 +1,71 @@
+// PubSub is the server's channel registry: who is subscribed to which channel or pattern, and the
+// delivery of PUBLISH to them. It knows nothing of sockets: a subscriber is anything that can take a
+// message from another thread (Connection posts it to its own I/O thread and encodes it there, in
+// the subscriber's protocol).
+//
+// Subscribers are registered by their client id and held weakly, so a connection that dies without
+// unsubscribing (it always tries) can only leave a dead entry, never a dangling one.
+//
+// Thread-safety: all methods are safe to call concurrently; Deliver is called without the registry's
+// lock held.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+
+namespace latchkey {
+
+// One PUBLISH as every receiver sees it; shared by all deliveries of that message.
+struct Publication {
+  std::string channel;
+  std::string message;
+};
+
+class Subscriber {
+ public:
+  virtual ~Subscriber() = default;
+  // Hands `publication` over, as a `message` (pattern == nullptr) or a `pmessage` for `pattern`.
+  // Called from any thread; must not block.
+  virtual void Deliver(std::shared_ptr<const Publication> publication,
+                       std::shared_ptr<const std::string> pattern) = 0;
+};
+
+class PubSub {
+ public:
+  // Each returns whether the subscription changed (subscribing twice is a no-op).
+  bool Subscribe(std::string_view channel, uint64_t client_id, std::weak_ptr<Subscriber> subscriber);
+  bool Unsubscribe(std::string_view channel, uint64_t client_id);
+  bool PSubscribe(std::string_view pattern, uint64_t client_id, std::weak_ptr<Subscriber> subscriber);
+  bool PUnsubscribe(std::string_view pattern, uint64_t client_id);
+
+  // Delivers `message` to the subscribers of `channel` and of every matching pattern; returns how
+  // many deliveries were made (PUBLISH's reply).
+  size_t Publish(std::string_view channel, std::string_view message);
+
+  // PUBSUB CHANNELS [pattern]: channels with at least one subscriber.
+  std::vector<std::string> Channels(std::optional<std::string_view> pattern) const;
+  // PUBSUB NUMSUB: subscribers of `channel`.
+  size_t NumSubscribers(std::string_view channel) const;
+  // PUBSUB NUMPAT: distinct patterns with at least one subscriber.
+  size_t NumPatterns() const;
+
+ private:
+  using Subscribers = absl::flat_hash_map<uint64_t, std::weak_ptr<Subscriber>>;
+  struct PatternEntry {
+    std::shared_ptr<const std::string> pattern;
+    Subscribers subscribers;
+  };
+
+  mutable std::mutex mu_;
+  absl::flat_hash_map<std::string, Subscribers> channels_;
+  absl::flat_hash_map<std::string, PatternEntry> patterns_;
+};
+
+}  // namespace latchkey

@@ -1,0 +1,44 @@
+#include "storage/transaction_scope.h"
+
+#include <algorithm>
+
+namespace latchkey {
+
+thread_local TransactionScope* TransactionScope::current_ = nullptr;
+
+bool ShardMutex::HeldByScope() const {
+  const TransactionScope* scope = TransactionScope::current();
+  return scope != nullptr && scope->Holds(this);
+}
+
+TransactionScope::TransactionScope(Keyspace& keyspace, std::span<const NamedKey> keys, bool all) : all_(all) {
+  if (all) {
+    for (int d = 0; d < keyspace.num_databases(); ++d) {
+      for (size_t i = 0; i < Database::kShards; ++i) held_.push_back(&keyspace.db(d).shard(i).mu);
+    }
+  } else {
+    std::vector<std::pair<int, size_t>> shards;  // (database, shard): the global lock order
+    for (const auto& [db, key] : keys) shards.emplace_back(db, Database::ShardOf(Database::HashKey(key)));
+    std::sort(shards.begin(), shards.end());
+    shards.erase(std::unique(shards.begin(), shards.end()), shards.end());
+    for (const auto& [db, shard] : shards) held_.push_back(&keyspace.db(db).shard(shard).mu);
+  }
+  for (ShardMutex* mu : held_) mu->mu_.lock();
+  sorted_ = held_;
+  std::sort(sorted_.begin(), sorted_.end());
+  current_ = this;
+  WriteLog::SetSequenceGroup(&group_);
+}
+
+TransactionScope::~TransactionScope() {
+  WriteLog::SetSequenceGroup(nullptr);
+  current_ = nullptr;
+  for (auto it = held_.rbegin(); it != held_.rend(); ++it) (*it)->mu_.unlock();
+}
+
+bool TransactionScope::Holds(const ShardMutex* mu) const {
+  if (all_) return true;
+  return std::binary_search(sorted_.begin(), sorted_.end(), mu);
+}
+
+}  // namespace latchkey
