@@ -74,6 +74,8 @@ CommandTable BuildCommandTable() {
   RegisterServerCommands(table);
   RegisterKeyCommands(table);
   RegisterStringCommands(table);
+  RegisterHashCommands(table);
+  RegisterSetCommands(table);
   RegisterIntrospectionCommands(table);
   RegisterPersistenceCommands(table);
   return table;
