@@ -1,12 +1,13 @@
 // How Redis 7.0 would represent a hash or a set: what OBJECT ENCODING reports, whether HSCAN/SSCAN
 // answer in one step, and in which order set replies list their members. Also MEMORY USAGE's estimate.
 //
-// Redis keeps a small hash as a listpack (at most hash-max-listpack-entries = 128 fields, every field
+// Redis keeps a small hash as a listpack (at most hash-max-listpack-entries = 512 fields, every field
 // and value at most hash-max-listpack-value = 64 bytes) and a set of integers as an intset (at most
 // set-max-intset-entries = 512 members, each a canonical 64-bit integer); anything else becomes a
 // hashtable. We decide from the current contents. Redis never converts back while running, so a hash
 // that grew past a limit and shrank again reports "hashtable" in Redis and "listpack" here; after a
-// restart Redis agrees with us, because loading re-encodes.
+// restart Redis agrees with us, because loading re-encodes. The limits are redis-server 7.0's built-in
+// defaults (server.h), which differ from the sample redis.conf's hash-max-listpack-entries 128.
 //
 // Thread-safety: pure functions; the caller holds the key's lock while it passes a container in.
 #pragma once
@@ -20,7 +21,7 @@
 
 namespace latchkey {
 
-inline constexpr size_t kHashMaxListpackEntries = 128;
+inline constexpr size_t kHashMaxListpackEntries = 512;
 inline constexpr size_t kHashMaxListpackValue = 64;
 inline constexpr size_t kSetMaxIntsetEntries = 512;
 
