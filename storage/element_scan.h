@@ -65,4 +65,23 @@ size_t SelectScanStep(std::vector<HashedEntry<Entry>>* items, size_t count, size
   return static_cast<size_t>(end - items->begin());
 }
 
+// One step over `container` from `cursor` (SelectScanStep over every element), with `key_of(element)`
+// naming the bytes that are hashed. Returns the step's elements in hash order; sets `*next`.
+template <typename Container, typename KeyOf>
+std::vector<const typename Container::value_type*> ScanContainerStep(const Container& container,
+                                                                     uint64_t cursor, size_t count,
+                                                                     KeyOf key_of, uint64_t* next) {
+  using Entry = typename Container::value_type;
+  std::vector<HashedEntry<Entry>> items;
+  for (const Entry& element : container) {
+    const uint64_t h = ElementHash(key_of(element));
+    if (h >= cursor) items.push_back({h, &element});
+  }
+  const size_t taken = SelectScanStep(&items, count, container.size(), next);
+  std::vector<const Entry*> step;
+  step.reserve(taken);
+  for (size_t i = 0; i < taken; ++i) step.push_back(items[i].entry);
+  return step;
+}
+
 }  // namespace latchkey

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "storage/container_info.h"
+#include "storage/container_lookup.h"
 #include "storage/element_scan.h"
 #include "storage/glob.h"
 #include "storage/key_access.h"
@@ -12,24 +13,6 @@
 
 namespace latchkey {
 namespace {
-
-absl::string_view Absl(std::string_view s) {
-  return absl::string_view(s.data(), s.size());
-}
-
-// The hash at `node`, nullptr for a missing key, or WrongType.
-Status AsHash(KeyNode* node, HashValue** hash) {
-  *hash = nullptr;
-  if (node == nullptr) return Status::Ok();
-  if (TypeOf(node->value) != ValueType::kHash) return Status::WrongType();
-  *hash = &std::get<HashValue>(node->value);
-  return Status::Ok();
-}
-
-// Finds `key` for reading; *hash is nullptr when the key is missing.
-Status FindHash(KeyAccess& access, std::string_view key, HashValue** hash) {
-  return AsHash(access.Find(key), hash);
-}
 
 // The hash at `key`, created empty when missing. Used only once the write is certain to happen, so an
 // empty hash never survives the command.
@@ -40,7 +23,7 @@ HashValue& HashForWrite(KeyAccess& access, std::string_view key, HashValue* exis
 
 const std::string* FindField(const HashValue* hash, std::string_view field) {
   if (hash == nullptr) return nullptr;
-  auto it = hash->find(Absl(field));
+  auto it = hash->find(AbslView(field));
   return it == hash->end() ? nullptr : &it->second;
 }
 
@@ -50,12 +33,12 @@ Status HashSet(Database& db, int64_t now_ms, std::string_view key, std::span<con
                size_t* added) {
   KeyAccess access(db, now_ms, key, KeyAccess::Mode::kWrite);
   HashValue* existing = nullptr;
-  Status s = FindHash(access, key, &existing);
+  Status s = FindContainer(access, key, &existing);
   if (!s.ok()) return s;
   HashValue& hash = HashForWrite(access, key, existing);
   *added = 0;
   for (size_t i = 0; i + 1 < pairs.size(); i += 2) {
-    auto [it, inserted] = hash.try_emplace(Absl(pairs[i]));
+    auto [it, inserted] = hash.try_emplace(AbslView(pairs[i]));
     it->second.assign(pairs[i + 1]);
     if (inserted) ++*added;
   }
@@ -67,11 +50,11 @@ Status HashSetIfAbsent(Database& db, int64_t now_ms, std::string_view key, std::
                        std::string_view value, bool* applied) {
   KeyAccess access(db, now_ms, key, KeyAccess::Mode::kWrite);
   HashValue* existing = nullptr;
-  Status s = FindHash(access, key, &existing);
+  Status s = FindContainer(access, key, &existing);
   if (!s.ok()) return s;
   *applied = FindField(existing, field) == nullptr;
   if (!*applied) return Status::Ok();
-  HashForWrite(access, key, existing).try_emplace(Absl(field), value);
+  HashForWrite(access, key, existing).try_emplace(AbslView(field), value);
   access.Changed(key);
   return Status::Ok();
 }
@@ -80,7 +63,7 @@ Status HashGet(Database& db, int64_t now_ms, std::string_view key, std::string_v
                HashValueSink sink) {
   KeyAccess access(db, now_ms, key);
   HashValue* hash = nullptr;
-  Status s = FindHash(access, key, &hash);
+  Status s = FindContainer(access, key, &hash);
   if (!s.ok()) return s;
   sink(FindField(hash, field));
   return Status::Ok();
@@ -90,7 +73,7 @@ Status HashMultiGet(Database& db, int64_t now_ms, std::string_view key,
                     std::span<const std::string_view> fields, HashValueSink sink) {
   KeyAccess access(db, now_ms, key);
   HashValue* hash = nullptr;
-  Status s = FindHash(access, key, &hash);
+  Status s = FindContainer(access, key, &hash);
   if (!s.ok()) return s;
   for (std::string_view field : fields) sink(FindField(hash, field));
   return Status::Ok();
@@ -100,7 +83,7 @@ Status HashRead(Database& db, int64_t now_ms, std::string_view key,
                 absl::FunctionRef<void(const HashValue* hash)> sink) {
   KeyAccess access(db, now_ms, key);
   HashValue* hash = nullptr;
-  Status s = FindHash(access, key, &hash);
+  Status s = FindContainer(access, key, &hash);
   if (!s.ok()) return s;
   sink(hash);
   return Status::Ok();
@@ -111,10 +94,10 @@ Status HashDelete(Database& db, int64_t now_ms, std::string_view key,
   KeyAccess access(db, now_ms, key, KeyAccess::Mode::kWrite);
   KeyNode* node = access.Find(key);
   HashValue* hash = nullptr;
-  Status s = AsHash(node, &hash);
+  Status s = ContainerAt(node, &hash);
   *removed = 0;
   if (!s.ok() || hash == nullptr) return s;
-  for (std::string_view field : fields) *removed += hash->erase(Absl(field));
+  for (std::string_view field : fields) *removed += hash->erase(AbslView(field));
   if (hash->empty()) {
     access.Erase(node);
   } else if (*removed > 0) {
@@ -126,7 +109,7 @@ Status HashDelete(Database& db, int64_t now_ms, std::string_view key,
 Status HashExists(Database& db, int64_t now_ms, std::string_view key, std::string_view field, bool* exists) {
   KeyAccess access(db, now_ms, key);
   HashValue* hash = nullptr;
-  Status s = FindHash(access, key, &hash);
+  Status s = FindContainer(access, key, &hash);
   *exists = s.ok() && FindField(hash, field) != nullptr;
   return s;
 }
@@ -134,7 +117,7 @@ Status HashExists(Database& db, int64_t now_ms, std::string_view key, std::strin
 Status HashLength(Database& db, int64_t now_ms, std::string_view key, size_t* len) {
   KeyAccess access(db, now_ms, key);
   HashValue* hash = nullptr;
-  Status s = FindHash(access, key, &hash);
+  Status s = FindContainer(access, key, &hash);
   *len = hash != nullptr ? hash->size() : 0;
   return s;
 }
@@ -143,7 +126,7 @@ Status HashValueLength(Database& db, int64_t now_ms, std::string_view key, std::
                        size_t* len) {
   KeyAccess access(db, now_ms, key);
   HashValue* hash = nullptr;
-  Status s = FindHash(access, key, &hash);
+  Status s = FindContainer(access, key, &hash);
   const std::string* value = FindField(hash, field);
   *len = value != nullptr ? value->size() : 0;
   return s;
@@ -153,14 +136,14 @@ Status HashIncrBy(Database& db, int64_t now_ms, std::string_view key, std::strin
                   int64_t* result) {
   KeyAccess access(db, now_ms, key, KeyAccess::Mode::kWrite);
   HashValue* existing = nullptr;
-  Status s = FindHash(access, key, &existing);
+  Status s = FindContainer(access, key, &existing);
   if (!s.ok()) return s;
   int64_t value = 0;
   if (const std::string* old = FindField(existing, field); old != nullptr && !ParseInt64(*old, &value)) {
     return Status::Err("hash value is not an integer");
   }
   if (__builtin_add_overflow(value, delta, &value)) return Status::Err(std::string(kErrOverflow));
-  std::string& stored = HashForWrite(access, key, existing)[Absl(field)];
+  std::string& stored = HashForWrite(access, key, existing)[AbslView(field)];
   stored.clear();
   AppendInt64(&stored, value);
   access.Changed(key);
@@ -172,7 +155,7 @@ Status HashIncrByFloat(Database& db, int64_t now_ms, std::string_view key, std::
                        long double delta, std::string* result) {
   KeyAccess access(db, now_ms, key, KeyAccess::Mode::kWrite);
   HashValue* existing = nullptr;
-  Status s = FindHash(access, key, &existing);
+  Status s = FindContainer(access, key, &existing);
   if (!s.ok()) return s;
   long double value = 0;
   if (const std::string* old = FindField(existing, field); old != nullptr && !ParseLongDouble(*old, &value)) {
@@ -181,7 +164,7 @@ Status HashIncrByFloat(Database& db, int64_t now_ms, std::string_view key, std::
   value += delta;
   if (std::isnan(value) || std::isinf(value)) return Status::Err("increment would produce NaN or Infinity");
   *result = FormatLongDoubleHuman(value);
-  HashForWrite(access, key, existing)[Absl(field)] = *result;
+  HashForWrite(access, key, existing)[AbslView(field)] = *result;
   access.Changed(key);
   return Status::Ok();
 }
@@ -192,27 +175,20 @@ Status HashScan(
     absl::FunctionRef<void(uint64_t next_cursor, std::span<const HashEntry* const> entries)> sink) {
   KeyAccess access(db, now_ms, key);
   HashValue* hash = nullptr;
-  Status s = FindHash(access, key, &hash);
+  Status s = FindContainer(access, key, &hash);
   if (!s.ok()) return s;
-  std::vector<HashedEntry<HashEntry>> items;
+  std::vector<const HashEntry*> step;
   uint64_t next = 0;
-  size_t taken = 0;
   if (hash != nullptr && HashIsListpack(*hash)) {
-    for (const HashEntry& entry : *hash) items.push_back({0, &entry});
-    taken = items.size();
+    for (const HashEntry& entry : *hash) step.push_back(&entry);
   } else if (hash != nullptr) {
-    for (const HashEntry& entry : *hash) {
-      const uint64_t h = ElementHash(entry.first);
-      if (h >= cursor) items.push_back({h, &entry});
-    }
-    taken = SelectScanStep(&items, count, hash->size(), &next);
+    step = ScanContainerStep(
+        *hash, cursor, count, [](const HashEntry& e) -> const std::string& { return e.first; }, &next);
   }
-  std::vector<const HashEntry*> entries;
-  const bool match_all = pattern.empty() || pattern == "*";
-  for (size_t i = 0; i < taken; ++i) {
-    if (match_all || GlobMatch(pattern, items[i].entry->first)) entries.push_back(items[i].entry);
+  if (!pattern.empty() && pattern != "*") {
+    std::erase_if(step, [&](const HashEntry* entry) { return !GlobMatch(pattern, entry->first); });
   }
-  sink(next, entries);
+  sink(next, step);
   return Status::Ok();
 }
 
@@ -221,7 +197,7 @@ Status HashRandomFields(Database& db, int64_t now_ms, std::string_view key, uint
                         absl::FunctionRef<bool(const HashEntry& entry)> each) {
   KeyAccess access(db, now_ms, key);
   HashValue* hash = nullptr;
-  Status s = FindHash(access, key, &hash);
+  Status s = FindContainer(access, key, &hash);
   if (!s.ok()) return s;
   if (hash == nullptr) {
     begin(0);

@@ -5,6 +5,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "storage/container_info.h"
+#include "storage/container_lookup.h"
 #include "storage/element_scan.h"
 #include "storage/glob.h"
 #include "storage/key_access.h"
@@ -12,23 +13,6 @@
 
 namespace latchkey {
 namespace {
-
-absl::string_view Absl(std::string_view s) {
-  return absl::string_view(s.data(), s.size());
-}
-
-// The set at `node`, nullptr for a missing key, or WrongType.
-Status AsSet(KeyNode* node, SetValue** set) {
-  *set = nullptr;
-  if (node == nullptr) return Status::Ok();
-  if (TypeOf(node->value) != ValueType::kSet) return Status::WrongType();
-  *set = &std::get<SetValue>(node->value);
-  return Status::Ok();
-}
-
-Status FindSet(KeyAccess& access, std::string_view key, SetValue** set) {
-  return AsSet(access.Find(key), set);
-}
 
 std::vector<const std::string*> MemberPointers(const SetValue& set) {
   std::vector<const std::string*> members;
@@ -38,7 +22,7 @@ std::vector<const std::string*> MemberPointers(const SetValue& set) {
 }
 
 bool Contains(const SetValue* set, std::string_view member) {
-  return set != nullptr && set->contains(Absl(member));
+  return set != nullptr && set->contains(AbslView(member));
 }
 
 // SINTER's members: those of the smallest set that every other set holds.
@@ -86,7 +70,7 @@ Status SetAdd(Database& db, int64_t now_ms, std::string_view key, std::span<cons
               size_t* added) {
   KeyAccess access(db, now_ms, key, KeyAccess::Mode::kWrite);
   SetValue* set = nullptr;
-  Status s = FindSet(access, key, &set);
+  Status s = FindContainer(access, key, &set);
   if (!s.ok()) return s;
   if (set == nullptr) set = &access.Create(key)->value.emplace<SetValue>();
   *added = 0;
@@ -100,10 +84,10 @@ Status SetRemove(Database& db, int64_t now_ms, std::string_view key,
   KeyAccess access(db, now_ms, key, KeyAccess::Mode::kWrite);
   KeyNode* node = access.Find(key);
   SetValue* set = nullptr;
-  Status s = AsSet(node, &set);
+  Status s = ContainerAt(node, &set);
   *removed = 0;
   if (!s.ok() || set == nullptr) return s;
-  for (std::string_view member : members) *removed += set->erase(Absl(member));
+  for (std::string_view member : members) *removed += set->erase(AbslView(member));
   if (set->empty()) {
     access.Erase(node);
   } else if (*removed > 0) {
@@ -115,7 +99,7 @@ Status SetRemove(Database& db, int64_t now_ms, std::string_view key,
 Status SetMembers(Database& db, int64_t now_ms, std::string_view key, MembersSink sink) {
   KeyAccess access(db, now_ms, key);
   SetValue* set = nullptr;
-  Status s = FindSet(access, key, &set);
+  Status s = FindContainer(access, key, &set);
   if (!s.ok()) return s;
   std::vector<const std::string*> members;
   if (set != nullptr) members = MemberPointers(*set);
@@ -128,7 +112,7 @@ Status SetContains(Database& db, int64_t now_ms, std::string_view key,
                    std::span<const std::string_view> members, absl::FunctionRef<void(bool present)> sink) {
   KeyAccess access(db, now_ms, key);
   SetValue* set = nullptr;
-  Status s = FindSet(access, key, &set);
+  Status s = FindContainer(access, key, &set);
   if (!s.ok()) return s;
   for (std::string_view member : members) sink(Contains(set, member));
   return Status::Ok();
@@ -137,7 +121,7 @@ Status SetContains(Database& db, int64_t now_ms, std::string_view key,
 Status SetCardinality(Database& db, int64_t now_ms, std::string_view key, size_t* size) {
   KeyAccess access(db, now_ms, key);
   SetValue* set = nullptr;
-  Status s = FindSet(access, key, &set);
+  Status s = FindContainer(access, key, &set);
   *size = set != nullptr ? set->size() : 0;
   return s;
 }
@@ -146,7 +130,7 @@ Status SetPop(Database& db, int64_t now_ms, std::string_view key, uint64_t count
   KeyAccess access(db, now_ms, key, KeyAccess::Mode::kWrite);
   KeyNode* node = access.Find(key);
   SetValue* set = nullptr;
-  Status s = AsSet(node, &set);
+  Status s = ContainerAt(node, &set);
   if (!s.ok()) return s;
   std::vector<const std::string*> popped;
   if (set == nullptr || count == 0) {
@@ -178,7 +162,7 @@ Status SetRandomMembers(Database& db, int64_t now_ms, std::string_view key, uint
                         absl::FunctionRef<bool(const std::string& member)> each) {
   KeyAccess access(db, now_ms, key);
   SetValue* set = nullptr;
-  Status s = FindSet(access, key, &set);
+  Status s = FindContainer(access, key, &set);
   if (!s.ok()) return s;
   if (set == nullptr) {
     begin(0);
@@ -194,7 +178,7 @@ Status SetScan(
     absl::FunctionRef<void(uint64_t next_cursor, std::span<const std::string* const> members)> sink) {
   KeyAccess access(db, now_ms, key);
   SetValue* set = nullptr;
-  Status s = FindSet(access, key, &set);
+  Status s = FindContainer(access, key, &set);
   if (!s.ok()) return s;
   std::vector<const std::string*> step;
   uint64_t next = 0;
@@ -202,13 +186,8 @@ Status SetScan(
     step = MemberPointers(*set);
     SortLikeIntset(&step);
   } else if (set != nullptr) {
-    std::vector<HashedEntry<std::string>> items;
-    for (const std::string& member : *set) {
-      const uint64_t h = ElementHash(member);
-      if (h >= cursor) items.push_back({h, &member});
-    }
-    const size_t taken = SelectScanStep(&items, count, set->size(), &next);
-    for (size_t i = 0; i < taken; ++i) step.push_back(items[i].entry);
+    step = ScanContainerStep(
+        *set, cursor, count, [](const std::string& m) -> const std::string& { return m; }, &next);
   }
   if (!pattern.empty() && pattern != "*") {
     std::erase_if(step, [&](const std::string* member) { return !GlobMatch(pattern, *member); });
@@ -224,7 +203,7 @@ Status SetCombine(Database& db, int64_t now_ms, SetOp op, std::span<const std::s
   sets.reserve(keys.size());
   for (std::string_view key : keys) {
     SetValue* set = nullptr;
-    Status s = FindSet(access, key, &set);
+    Status s = FindContainer(access, key, &set);
     if (!s.ok()) return s;
     sets.push_back(set);
   }

@@ -118,13 +118,9 @@ void HIncrByFloat(CommandContext& ctx) {
 
 void HScan(CommandContext& ctx) {
   uint64_t cursor = 0;
-  if (!ParseScanCursor(ctx.arg(2), &cursor)) return ctx.reply.Error("ERR invalid cursor");
   ScanOptions options;
-  if (Status parsed = ParseScanOptions(ctx, 3, &options); !parsed.ok()) {
-    size_t len = 0;
-    Status s = HashLength(ctx.db(), ctx.now_ms, ctx.arg(1), &len);
-    return ReplyScanOptionsError(ctx, parsed, s, len);
-  }
+  auto key_size = [&](size_t* size) { return HashLength(ctx.db(), ctx.now_ms, ctx.arg(1), size); };
+  if (!ParseScanRequest(ctx, key_size, &cursor, &options)) return;
   Status s = HashScan(ctx.db(), ctx.now_ms, ctx.arg(1), cursor, options.count, options.pattern,
                       [&](uint64_t next, std::span<const HashEntry* const> entries) {
                         ReplyScanHeader(ctx.reply, next, entries.size() * 2);

@@ -36,9 +36,22 @@ Status ParseScanOptions(const CommandContext& ctx, size_t first, ScanOptions* op
   return Status::Ok();
 }
 
-void ReplyScanOptionsError(CommandContext& ctx, const Status& parsed, const Status& lookup, size_t size) {
-  if (lookup.ok() && size == 0) return ReplyScanHeader(ctx.reply, 0, 0);
-  ctx.ReplyError(lookup.ok() ? parsed : lookup);
+bool ParseScanRequest(CommandContext& ctx, absl::FunctionRef<Status(size_t* size)> key_size, uint64_t* cursor,
+                      ScanOptions* options) {
+  if (!ParseScanCursor(ctx.arg(2), cursor)) {
+    ctx.reply.Error("ERR invalid cursor");
+    return false;
+  }
+  Status parsed = ParseScanOptions(ctx, 3, options);
+  if (parsed.ok()) return true;
+  size_t size = 0;
+  Status lookup = key_size(&size);
+  if (lookup.ok() && size == 0) {
+    ReplyScanHeader(ctx.reply, 0, 0);
+  } else {
+    ctx.ReplyError(lookup.ok() ? parsed : lookup);
+  }
+  return false;
 }
 
 void ReplyScanHeader(ReplyWriter& reply, uint64_t next_cursor, size_t n) {

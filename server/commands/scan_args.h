@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string_view>
 
+#include "absl/functional/function_ref.h"
 #include "server/command_context.h"
 
 namespace latchkey {
@@ -26,10 +27,12 @@ struct ScanOptions {
 // so the caller answers a missing key or a wrong type first.
 Status ParseScanOptions(const CommandContext& ctx, size_t first, ScanOptions* options);
 
-// Answers a command whose options failed to parse (`parsed`), given what looking the key up found
-// (`lookup`: OK or WrongType; `size`: 0 for a missing key). Redis looks the key up first: a missing key
-// gets an empty scan, a wrong type WRONGTYPE, and only an existing key the options' error.
-void ReplyScanOptionsError(CommandContext& ctx, const Status& parsed, const Status& lookup, size_t size);
+// Parses HSCAN/SSCAN's cursor (args[2]) and options (args[3] on). On an error, replies as Redis does and
+// returns false: an invalid cursor first; then, since Redis looks the key up before it reads the
+// options, an empty scan for a missing key or WRONGTYPE (`key_size` looks the key up: OK and its size,
+// 0 when missing, or WrongType); only then the options' error.
+bool ParseScanRequest(CommandContext& ctx, absl::FunctionRef<Status(size_t* size)> key_size, uint64_t* cursor,
+                      ScanOptions* options);
 
 // Writes the reply's frame: [cursor, [<n elements follow>]].
 void ReplyScanHeader(ReplyWriter& reply, uint64_t next_cursor, size_t n);

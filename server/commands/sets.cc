@@ -93,13 +93,9 @@ void SRandMember(CommandContext& ctx) {
 
 void SScan(CommandContext& ctx) {
   uint64_t cursor = 0;
-  if (!ParseScanCursor(ctx.arg(2), &cursor)) return ctx.reply.Error("ERR invalid cursor");
   ScanOptions options;
-  if (Status parsed = ParseScanOptions(ctx, 3, &options); !parsed.ok()) {
-    size_t size = 0;
-    Status s = SetCardinality(ctx.db(), ctx.now_ms, ctx.arg(1), &size);
-    return ReplyScanOptionsError(ctx, parsed, s, size);
-  }
+  auto key_size = [&](size_t* size) { return SetCardinality(ctx.db(), ctx.now_ms, ctx.arg(1), size); };
+  if (!ParseScanRequest(ctx, key_size, &cursor, &options)) return;
   Status s = SetScan(ctx.db(), ctx.now_ms, ctx.arg(1), cursor, options.count, options.pattern,
                      [&](uint64_t next, std::span<const std::string* const> members) {
                        ReplyScanHeader(ctx.reply, next, members.size());
