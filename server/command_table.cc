@@ -75,6 +75,8 @@ CommandTable BuildCommandTable() {
   RegisterServerCommands(table);
   RegisterKeyCommands(table);
   RegisterStringCommands(table);
+  RegisterHashCommands(table);
+  RegisterSetCommands(table);
   RegisterIntrospectionCommands(table);
   RegisterPersistenceCommands(table);
   RegisterTransactionCommands(table);

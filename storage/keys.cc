@@ -2,6 +2,7 @@
 
 #include <climits>
 
+#include "storage/container_info.h"
 #include "storage/expire_options.h"
 #include "storage/glob.h"
 #include "storage/key_access.h"
@@ -136,9 +137,9 @@ static std::string_view EncodingOf(const KeyNode& node, int64_t* refcount) {
       return "raw";
     }
     case ValueType::kHash:
-      return "hashtable";
+      return HashEncoding(std::get<HashValue>(node.value));
     case ValueType::kSet:
-      return "hashtable";
+      return SetEncoding(std::get<SetValue>(node.value));
   }
   return "raw";
 }
@@ -171,10 +172,9 @@ std::optional<size_t> KeyMemoryUsage(Database& db, int64_t now_ms, std::string_v
         if constexpr (std::is_same_v<T, std::string>) {
           bytes += StringHeap(value);
         } else if constexpr (std::is_same_v<T, HashValue>) {
-          for (const auto& [field, v] : value)
-            bytes += sizeof(std::pair<std::string, std::string>) + 1 + StringHeap(field) + StringHeap(v);
+          bytes += HashMemoryUsage(value);
         } else {
-          for (const auto& member : value) bytes += sizeof(std::string) + 1 + StringHeap(member);
+          bytes += SetMemoryUsage(value);
         }
       },
       node->value);

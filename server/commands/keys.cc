@@ -1,11 +1,9 @@
 // Generic key commands: DEL, EXISTS, TYPE, the EXPIRE family, TTL queries, PERSIST, RENAME, KEYS, SCAN,
 // RANDOMKEY, TOUCH, OBJECT. Each handler checks arguments, calls storage/keys.h, encodes the reply.
-#include <cctype>
-#include <cerrno>
-#include <cstdlib>
 #include <string>
 
 #include "server/command_context.h"
+#include "server/commands/scan_args.h"
 #include "storage/expire_options.h"
 #include "storage/keys.h"
 
@@ -104,16 +102,6 @@ void Keys(CommandContext& ctx) {
   for (const auto& k : keys) ctx.reply.Bulk(k);
 }
 
-// Redis's parseScanCursorOrReply: strtoull over the whole argument ("" is 0, "-1" wraps).
-bool ParseCursor(std::string_view text, uint64_t* cursor) {
-  std::string s(text);
-  if (!s.empty() && std::isspace(static_cast<unsigned char>(s[0]))) return false;
-  char* end = nullptr;
-  errno = 0;
-  *cursor = std::strtoull(s.c_str(), &end, 10);
-  return *end == '\0' && errno != ERANGE;
-}
-
 std::optional<ValueType> TypeByName(std::string_view name, bool* known) {
   for (ValueType t : {ValueType::kString, ValueType::kHash, ValueType::kSet}) {
     if (EqualsIgnoreCase(name, TypeName(t))) {
@@ -127,7 +115,7 @@ std::optional<ValueType> TypeByName(std::string_view name, bool* known) {
 
 void Scan(CommandContext& ctx) {
   uint64_t cursor = 0;
-  if (!ParseCursor(ctx.arg(1), &cursor)) return ctx.reply.Error("ERR invalid cursor");
+  if (!ParseScanCursor(ctx.arg(1), &cursor)) return ctx.reply.Error("ERR invalid cursor");
   ScanFilter filter;
   int64_t count = 10;
   bool type_given = false, type_known = false;
