@@ -3,14 +3,19 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 PACKAGES := cmake ninja-build g++ pkg-config libboost-dev libboost-system-dev libxxhash-dev librocksdb-dev \
 	libgtest-dev libgmock-dev libbenchmark-dev libspdlog-dev libcli11-dev libssl-dev libabsl-dev \
-	libhiredis-dev redis-server redis-tools python3 python3-redis
+	libhiredis-dev redis-server redis-tools python3 python3-redis nodejs npm
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
+NODE_CLIENTS := tests/clients/node
 
 .PHONY: deps build run test clean
 
+# A package also counts as present when an installed one provides it (e.g. npm inside a nodejs
+# build that bundles it).
 deps:
-	@missing=""; for p in $(PACKAGES); do \
-	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
+	@provided=$$(dpkg-query -W -f='$${db:Status-Abbrev}$${Provides}\n' 2>/dev/null | sed -n 's/^ii *//p' | tr ',' '\n' | sed 's/(.*//; s/ //g'); \
+	missing=""; for p in $(PACKAGES); do \
+	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || \
+	    echo "$$provided" | grep -qx "$$p" || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
@@ -24,7 +29,12 @@ build: deps
 run: build
 	$(BUILD)/server/latchkey-server conf/latchkey.conf
 
-test: build
+# The Node client tests' packages (pinned in package-lock.json), installed again when the lock changes.
+$(NODE_CLIENTS)/node_modules: $(NODE_CLIENTS)/package-lock.json | deps
+	cd $(NODE_CLIENTS) && npm ci --no-audit --no-fund
+	touch $@
+
+test: build $(NODE_CLIENTS)/node_modules
 	cd $(BUILD) && ctest --output-on-failure -j 2
 
 clean:

@@ -5,7 +5,7 @@
 namespace latchkey {
 
 uint64_t ElementHash(std::string_view element) {
-  return XXH3_64bits(element.data(), element.size());
+  return XXH3_64bits(element.data(), element.size()) >> (64 - kElementHashBits);
 }
 
 }  // namespace latchkey

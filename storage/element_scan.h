@@ -2,9 +2,9 @@
 //
 // Redis walks its dict with a reverse-binary bucket cursor that survives rehashing. Our containers are
 // absl flat tables: their iteration order changes whenever they grow or rehash, so a position in them
-// cannot serve as a cursor. The order used instead is the 64-bit XXH3 hash of each element (the field
-// of a hash, the member of a set), which is fixed for as long as the element exists, and is the same
-// after a restart:
+// cannot serve as a cursor. The order used instead is a 48-bit XXH3 hash (kElementHashBits) of each element
+// (the field of a hash, the member of a set), which is fixed for as long as the element exists, and is the
+// same after a restart:
 //
 //   - a step with cursor c returns the elements whose hash h is in [c, last], `last` chosen so that about
 //     `count` elements qualify; elements that share a hash are never split between two steps;
@@ -33,7 +33,11 @@ namespace latchkey {
 // A full scan of a large container costs at most about this many reads of it.
 inline constexpr size_t kScanStepsPerPass = 64;
 
-// The order key of an element: XXH3-64 of its bytes.
+// Cursors are order keys, so they must survive clients that hold a cursor in a double: node-redis v4
+// turns it into a JavaScript Number, exact only below 2^53. Redis's own cursors stay that small.
+inline constexpr int kElementHashBits = 48;
+
+// The order key of an element: the top kElementHashBits bits of XXH3-64 of its bytes.
 uint64_t ElementHash(std::string_view element);
 
 template <typename Entry>

@@ -228,6 +228,21 @@ TEST(SetScanTest, LargeSetIsWalkedInStepsOnceWithMatch) {
   EXPECT_EQ(odd.size(), 1000u);
 }
 
+// node-redis v4 holds cursors in a JavaScript Number: a cursor at or above 2^53 would be rounded and
+// the scan would skip members (it did, before cursors were narrowed).
+TEST(SetScanTest, CursorsStayExactInADouble) {
+  Database db;
+  for (int i = 0; i < 3000; ++i) SAdd(db, "s", {Key("m", i)});
+  Members all;
+  uint64_t cursor = 0;
+  do {
+    cursor = SScanStep(db, "s", cursor, 50, &all);
+    EXPECT_LT(cursor, uint64_t{1} << 53);
+    EXPECT_EQ(static_cast<uint64_t>(static_cast<double>(cursor)), cursor);
+  } while (cursor != 0);
+  EXPECT_EQ(Sorted(all).size(), 3000u);
+}
+
 TEST(SetScanTest, StableMembersSurviveInsertsAndDeletesBetweenCalls) {
   Database db;
   for (int i = 0; i < 500; ++i) SAdd(db, "s", {Key("stable", i), Key("doomed", i)});
