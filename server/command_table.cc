@@ -82,6 +82,7 @@ CommandTable BuildCommandTable() {
   RegisterTransactionCommands(table);
   RegisterPubSubCommands(table);
   RegisterLatencyCommands(table);
+  RegisterMonitorCommands(table);
   return table;
 }
 

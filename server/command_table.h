@@ -117,6 +117,7 @@ void RegisterPersistenceCommands(CommandTable& table);
 void RegisterTransactionCommands(CommandTable& table);
 void RegisterPubSubCommands(CommandTable& table);
 void RegisterLatencyCommands(CommandTable& table);
+void RegisterMonitorCommands(CommandTable& table);
 
 // Builds the table with every command.
 CommandTable BuildCommandTable();

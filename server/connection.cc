@@ -30,12 +30,14 @@ Connection::~Connection() {
 }
 
 void Connection::ReleaseSharedState() {
+  StopMonitoring(server_, session_);
   DropSubscriptions(server_, session_);
   EndTransaction(server_, session_);
 }
 
 void Connection::Start() {
   session_.subscriptions.self = std::weak_ptr<Subscriber>(shared_from_this());
+  session_.monitor_sink = std::weak_ptr<MonitorSink>(shared_from_this());
   boost::system::error_code ec;
   socket_.set_option(tcp::no_delay(true), ec);
   in_.resize(kReadChunk);
@@ -60,18 +62,36 @@ void Connection::CloseIfIdle(int64_t now_ms, int64_t timeout_s) {
   }
 }
 
+template <typename Fn>
+void Connection::OnOwnThread(Fn fn) {
+  if (thread_.context().get_executor().running_in_this_thread()) return fn(*this);
+  asio::post(thread_.context(), [weak = weak_from_this(), fn = std::move(fn)] {
+    if (auto self = weak.lock()) fn(*self);
+  });
+}
+
 void Connection::Deliver(std::shared_ptr<const Publication> publication,
                          std::shared_ptr<const std::string> pattern) {
-  if (thread_.context().get_executor().running_in_this_thread()) {
-    // Published from this thread (maybe by this very client): write it now, as Redis does, so a
-    // RESP3 client publishing to itself gets the message before PUBLISH's reply.
-    WriteMessage(*publication, pattern.get());
-    return;
-  }
-  asio::post(thread_.context(),
-             [weak = weak_from_this(), publication = std::move(publication), pattern = std::move(pattern)] {
-               if (auto self = weak.lock()) self->WriteMessage(*publication, pattern.get());
-             });
+  // On this thread (maybe from this very client) the message is written at once, so a RESP3 client
+  // publishing to itself gets it before PUBLISH's reply, as in Redis.
+  OnOwnThread([publication = std::move(publication), pattern = std::move(pattern)](Connection& c) {
+    c.WriteMessage(*publication, pattern.get());
+  });
+}
+
+void Connection::DeliverMonitorLine(std::shared_ptr<const std::string> line) {
+  OnOwnThread([line = std::move(line)](Connection& c) { c.WriteMonitorLine(*line); });
+}
+
+void Connection::WriteMonitorLine(const std::string& line) {
+  if (closed_ || !session_.monitor) return;
+  writer_.Simple(line);
+  AfterPush();
+}
+
+void Connection::AfterPush() {
+  if (OutputOverLimits()) return;
+  if (!processing_) Flush();  // else ProcessInput flushes when its batch is done
 }
 
 void Connection::WriteMessage(const Publication& publication, const std::string* pattern) {
@@ -89,8 +109,7 @@ void Connection::WriteMessage(const Publication& publication, const std::string*
   }
   writer_.Bulk(publication.channel);
   writer_.Bulk(publication.message);
-  if (OutputOverLimits()) return;
-  if (!processing_) Flush();  // else ProcessInput flushes when its batch is done
+  AfterPush();
 }
 
 bool Connection::ShouldPauseReading() const {

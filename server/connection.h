@@ -31,13 +31,14 @@
 #include "protocol/request_parser.h"
 #include "server/asio.h"
 #include "server/command_context.h"
+#include "server/monitor.h"
 #include "server/pubsub.h"
 
 namespace latchkey {
 
 class IoThread;
 
-class Connection : public std::enable_shared_from_this<Connection>, public Subscriber {
+class Connection : public std::enable_shared_from_this<Connection>, public Subscriber, public MonitorSink {
  public:
   Connection(ServerState& server, IoThread& thread, tcp::socket socket, std::shared_ptr<ClientInfo> info);
   ~Connection() override;
@@ -54,14 +55,25 @@ class Connection : public std::enable_shared_from_this<Connection>, public Subsc
   // Subscriber: thread-safe.
   void Deliver(std::shared_ptr<const Publication> publication,
                std::shared_ptr<const std::string> pattern) override;
+  // MonitorSink: thread-safe.
+  void DeliverMonitorLine(std::shared_ptr<const std::string> line) override;
 
  private:
   static constexpr size_t kReadChunk = 16 * 1024;
   static constexpr size_t kUnauthenticatedQueryLimit = 1024 * 1024;
 
   void ReadMore();
+  // Runs `fn(*this)` on this connection's thread: at once if called there (so a message produced by
+  // the current command lands right after its reply, as in Redis), else posted, and dropped if the
+  // connection is gone by then.
+  template <typename Fn>
+  void OnOwnThread(Fn fn);
   // Appends a published message, if the client is still subscribed to where it came from.
   void WriteMessage(const Publication& publication, const std::string* pattern);
+  // Appends a MONITOR line, if the client still monitors.
+  void WriteMonitorLine(const std::string& line);
+  // Checks the output limits after an unsolicited write, and flushes unless a batch is in progress.
+  void AfterPush();
   // Ends this client's subscriptions and transaction state in the shared registries.
   void ReleaseSharedState();
   void OnRead(const boost::system::error_code& ec, size_t n);

@@ -2,6 +2,7 @@
 
 #include <cctype>
 #include <string>
+#include <vector>
 
 #include "storage/clock.h"
 
@@ -42,6 +43,30 @@ bool AllowedWhileSubscribed(const CommandSpec& spec) {
     if (spec.fullname == n) return true;
   }
   return false;
+}
+
+// Which arguments of `args` are secrets that MONITOR must not show (AUTH's, HELLO's AUTH pair), as
+// Redis's redactClientCommandArgument marks them.
+std::vector<bool> SecretArgs(const CommandSpec& spec, std::span<const std::string_view> args) {
+  std::vector<bool> secret(args.size(), false);
+  if (spec.fullname == "auth") {
+    for (size_t i = 1; i < args.size(); ++i) secret[i] = true;
+  } else if (spec.fullname == "hello") {
+    for (size_t i = 2; i + 2 < args.size(); ++i) {
+      if (EqualsIgnoreCase(args[i], "auth")) {
+        secret[i + 1] = secret[i + 2] = true;
+        i += 2;
+      }
+    }
+  }
+  return secret;
+}
+
+void FeedMonitors(ServerState& server, const Session& session, const CommandSpec& spec,
+                  std::span<const std::string_view> args) {
+  if (spec.flags & (kCmdAdmin | kCmdSkipMonitor)) return;
+  server.monitors.Feed(session.db, session.info != nullptr ? session.info->addr : "", args,
+                       SecretArgs(spec, args));
 }
 
 // Refuses the command with `text`. Inside MULTI this also dooms the transaction (EXECABORT at EXEC);
@@ -91,6 +116,9 @@ void Dispatch(ServerState& server, Session& session, ReplyWriter& reply, ThreadS
                       "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this "
                       "context");
   }
+  if (session.monitor && (spec->flags & (kCmdWrite | kCmdReadonly))) {
+    return Reject(server, session, reply, stats, spec, "ERR Replica can't interact with the keyspace");
+  }
   if (session.txn.active && !RunsInsideMulti(*spec)) {
     session.txn.queued.emplace_back(args.begin(), args.end());
     return reply.Simple("QUEUED");
@@ -108,6 +136,7 @@ void Dispatch(ServerState& server, Session& session, ReplyWriter& reply, ThreadS
   stats.Add(stats.commands);
   if (failed && spec->fullname != "exec") stats.Add(stats.error_replies);  // EXEC's were counted inside
   stats.RecordCall(spec->id, duration_ns, failed);
+  if (server.monitors.active()) FeedMonitors(server, session, *spec, args);
   const int64_t slower_than = server.config.slowlog_slower_than_us();
   if (slower_than >= 0 && !(spec->flags & kCmdNoAuth)) {  // AUTH/HELLO carry secrets: never logged
     const int64_t duration = duration_ns / 1000;

@@ -17,6 +17,7 @@
 #include "server/client_registry.h"
 #include "server/command_table.h"
 #include "server/config.h"
+#include "server/monitor.h"
 #include "server/pubsub.h"
 #include "server/slowlog.h"
 #include "server/stats.h"
@@ -43,6 +44,7 @@ struct ServerState {
   const CommandTable commands;
   ClientRegistry clients;
   PubSub pubsub;
+  Monitors monitors;
   Stats stats;
   SlowLog slowlog;
   const int io_threads;

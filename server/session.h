@@ -13,6 +13,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "server/client_registry.h"
+#include "server/monitor.h"
 #include "server/pubsub.h"
 #include "storage/watch_flag.h"
 
@@ -48,11 +49,15 @@ struct Session {
   bool skip_next = false;    // CLIENT REPLY SKIP: drop the next command's reply
   TransactionState txn;
   SubscriptionState subscriptions;
+  bool monitor = false;                     // sent MONITOR: receives the command feed
+  std::weak_ptr<MonitorSink> monitor_sink;  // how Monitors reaches this connection
 };
 
 // Ends MULTI (dropping queued commands) and unwatches every key.
 void EndTransaction(ServerState& server, Session& session);
 // Drops every subscription without replying (connection close, RESET).
 void DropSubscriptions(ServerState& server, Session& session);
+// Leaves MONITOR mode (connection close, RESET).
+void StopMonitoring(ServerState& server, Session& session);
 
 }  // namespace latchkey

@@ -138,6 +138,7 @@ void Quit(CommandContext& ctx) {
 void Reset(CommandContext& ctx) {
   EndTransaction(ctx.server, ctx.session);
   DropSubscriptions(ctx.server, ctx.session);
+  StopMonitoring(ctx.server, ctx.session);
   ctx.session.db = 0;
   ctx.session.info->db = 0;
   ctx.session.protocol = 2;
