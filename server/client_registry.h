@@ -31,6 +31,22 @@ struct ClientInfo {
   std::atomic<uint64_t> query_buffer{0};
   std::atomic<uint64_t> output_buffer{0};
   std::atomic<bool> authenticated{false};
+  // Mirrors of session state that CLIENT LIST shows (written by the owning thread only).
+  std::atomic<int> channels{0};  // sub=
+  std::atomic<int> patterns{0};  // psub=
+  std::atomic<int> multi{-1};    // multi=: commands queued, -1 outside MULTI
+  std::atomic<bool> monitor{false};
+
+  // Redis's client class: "pubsub" while subscribed to anything, else "normal".
+  std::string_view type() const { return channels.load() + patterns.load() > 0 ? "pubsub" : "normal"; }
+  // CLIENT LIST's flags= letters.
+  std::string flags() const {
+    std::string f;
+    if (monitor.load()) f += 'O';
+    if (type() == "pubsub") f += 'P';
+    if (multi.load() >= 0) f += 'x';
+    return f.empty() ? "N" : f;
+  }
   std::function<void()> kill;  // set once at registration; posts a close to the owning thread
 
   std::string name() const {

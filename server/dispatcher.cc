@@ -94,6 +94,9 @@ void Dispatch(ServerState& server, Session& session, ReplyWriter& reply, ThreadS
     if (sub == nullptr) return Reject(server, session, reply, stats, nullptr, UnknownSubcommandText(args));
     spec = sub;
   }
+  if (session.info != nullptr) {
+    session.info->last_command.store(spec->fullname.c_str(), std::memory_order_relaxed);
+  }
   if (!spec->ArityOk(args.size())) {
     return Reject(server, session, reply, stats, spec,
                   "ERR wrong number of arguments for '" + spec->fullname + "' command");
@@ -121,12 +124,10 @@ void Dispatch(ServerState& server, Session& session, ReplyWriter& reply, ThreadS
   }
   if (session.txn.active && !RunsInsideMulti(*spec)) {
     session.txn.queued.emplace_back(args.begin(), args.end());
+    MirrorSessionState(session);
     return reply.Simple("QUEUED");
   }
   const int64_t now_ms = NowMs();
-  if (session.info != nullptr) {
-    session.info->last_command.store(spec->fullname.c_str(), std::memory_order_relaxed);
-  }
   CommandContext ctx{server, session, reply, stats, *spec, args, now_ms};
   const uint64_t errors_before = reply.errors();
   const int64_t started_ns = MonotonicNs();

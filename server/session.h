@@ -53,6 +53,9 @@ struct Session {
   std::weak_ptr<MonitorSink> monitor_sink;  // how Monitors reaches this connection
 };
 
+// Copies the session's subscription, MULTI and MONITOR state into its ClientInfo (CLIENT LIST).
+void MirrorSessionState(Session& session);
+
 // Ends MULTI (dropping queued commands) and unwatches every key.
 void EndTransaction(ServerState& server, Session& session);
 // Drops every subscription without replying (connection close, RESET).

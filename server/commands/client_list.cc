@@ -14,11 +14,22 @@ std::string FormatClient(const ClientInfo& c, int64_t now_ms) {
   const int64_t age = (now_ms - c.created_ms) / 1000;
   const int64_t idle = (now_ms - c.last_interaction_ms.load()) / 1000;
   return fmt::format(
-      "id={} addr={} laddr={} fd=0 name={} age={} idle={} flags=N db={} sub=0 psub=0 ssub=0 multi=-1 "
+      "id={} addr={} laddr={} fd=0 name={} age={} idle={} flags={} db={} sub={} psub={} ssub=0 multi={} "
       "qbuf={} qbuf-free=0 argv-mem=0 multi-mem=0 obl=0 oll=0 omem={} tot-mem=0 events=r cmd={} "
       "user=default redir=-1 resp={} lib-name={} lib-ver={}",
-      c.id, c.addr, c.laddr, c.name(), age, idle < 0 ? 0 : idle, c.db.load(), c.query_buffer.load(),
-      c.output_buffer.load(), c.last_command.load(), c.resp.load(), c.lib_name(), c.lib_version());
+      c.id, c.addr, c.laddr, c.name(), age, idle < 0 ? 0 : idle, c.flags(), c.db.load(), c.channels.load(),
+      c.patterns.load(), c.multi.load(), c.query_buffer.load(), c.output_buffer.load(), c.last_command.load(),
+      c.resp.load(), c.lib_name(), c.lib_version());
+}
+
+// CLIENT LIST TYPE / CLIENT KILL TYPE: the class named, as ClientInfo::type() spells it, or "" if
+// the name is unknown. Latchkey has no replicas or masters, so those classes are always empty.
+std::string_view ClientTypeNamed(std::string_view name) {
+  if (EqualsIgnoreCase(name, "normal")) return "normal";
+  if (EqualsIgnoreCase(name, "pubsub")) return "pubsub";
+  if (EqualsIgnoreCase(name, "master")) return "master";
+  if (EqualsIgnoreCase(name, "replica") || EqualsIgnoreCase(name, "slave")) return "replica";
+  return "";
 }
 
 }  // namespace
@@ -29,15 +40,12 @@ void ClientInfoCommand(CommandContext& ctx) {
 
 void ClientListCommand(CommandContext& ctx) {
   std::vector<uint64_t> ids;
+  std::string_view wanted_type;  // empty: every class
   for (size_t j = 2; j < ctx.argc(); ++j) {
     if (EqualsIgnoreCase(ctx.arg(j), "type") && j + 1 < ctx.argc()) {
       std::string_view type = ctx.arg(++j);
-      if (!EqualsIgnoreCase(type, "normal") && !EqualsIgnoreCase(type, "master") &&
-          !EqualsIgnoreCase(type, "replica") && !EqualsIgnoreCase(type, "slave") &&
-          !EqualsIgnoreCase(type, "pubsub")) {
-        return ctx.reply.Error("ERR Unknown client type '" + std::string(type) + "'");
-      }
-      if (!EqualsIgnoreCase(type, "normal")) return ctx.reply.Verbatim("");
+      wanted_type = ClientTypeNamed(type);
+      if (wanted_type.empty()) return ctx.reply.Error("ERR Unknown client type '" + std::string(type) + "'");
     } else if (EqualsIgnoreCase(ctx.arg(j), "id") && j + 1 < ctx.argc()) {
       for (++j; j < ctx.argc(); ++j) {
         int64_t id = 0;
@@ -51,6 +59,7 @@ void ClientListCommand(CommandContext& ctx) {
   std::string text;
   for (const auto& c : ctx.server.clients.Snapshot()) {
     if (!ids.empty() && std::find(ids.begin(), ids.end(), c->id) == ids.end()) continue;
+    if (!wanted_type.empty() && c->type() != wanted_type) continue;
     text += FormatClient(*c, ctx.now_ms);
     text += '\n';
   }
@@ -77,7 +86,7 @@ void ClientKillCommand(CommandContext& ctx) {
   std::string_view addr, laddr, user;
   int64_t max_age = 0;
   bool skip_me = true;
-  bool type_normal = true;
+  std::string_view wanted_type;  // empty: every class
   for (size_t j = 2; j < ctx.argc(); j += 2) {
     if (j + 1 >= ctx.argc()) return ctx.ReplySyntaxError();
     std::string_view opt = ctx.arg(j), value = ctx.arg(j + 1);
@@ -93,11 +102,8 @@ void ClientKillCommand(CommandContext& ctx) {
     } else if (EqualsIgnoreCase(opt, "maxage")) {
       if (!ctx.IntArg(j + 1, &max_age)) return;
     } else if (EqualsIgnoreCase(opt, "type")) {
-      type_normal = EqualsIgnoreCase(value, "normal");
-      if (!type_normal && !EqualsIgnoreCase(value, "master") && !EqualsIgnoreCase(value, "replica") &&
-          !EqualsIgnoreCase(value, "slave") && !EqualsIgnoreCase(value, "pubsub")) {
-        return ctx.reply.Error("ERR Unknown client type '" + std::string(value) + "'");
-      }
+      wanted_type = ClientTypeNamed(value);
+      if (wanted_type.empty()) return ctx.reply.Error("ERR Unknown client type '" + std::string(value) + "'");
     } else if (EqualsIgnoreCase(opt, "skipme")) {
       if (EqualsIgnoreCase(value, "yes"))
         skip_me = true;
@@ -115,7 +121,7 @@ void ClientKillCommand(CommandContext& ctx) {
     if (!addr.empty() && c->addr != addr) continue;
     if (!laddr.empty() && c->laddr != laddr) continue;
     if (!user.empty() && user != "default") continue;
-    if (!type_normal) continue;
+    if (!wanted_type.empty() && c->type() != wanted_type) continue;
     if (max_age > 0 && (ctx.now_ms - c->created_ms) / 1000 < max_age) continue;
     if (c->id == ctx.session.info->id) {
       if (skip_me) continue;

@@ -8,6 +8,7 @@ namespace {
 void Monitor(CommandContext& ctx) {
   if (ctx.session.monitor) return;  // Redis answers nothing to a second MONITOR
   ctx.session.monitor = true;
+  MirrorSessionState(ctx.session);
   ctx.server.monitors.Add(ctx.session.info != nullptr ? ctx.session.info->id : 0, ctx.session.monitor_sink);
   ctx.reply.Ok();
 }
@@ -17,6 +18,7 @@ void Monitor(CommandContext& ctx) {
 void StopMonitoring(ServerState& server, Session& session) {
   if (!session.monitor) return;
   session.monitor = false;
+  MirrorSessionState(session);
   server.monitors.Remove(session.info != nullptr ? session.info->id : 0);
 }
 

@@ -12,6 +12,7 @@ namespace latchkey {
 namespace {
 
 void Confirm(CommandContext& ctx, std::string_view kind, const std::string_view* name) {
+  MirrorSessionState(ctx.session);
   ctx.reply.Push(3);
   ctx.reply.Bulk(kind);
   name != nullptr ? ctx.reply.Bulk(*name) : ctx.reply.Null();
@@ -161,6 +162,7 @@ void DropSubscriptions(ServerState& server, Session& session) {
   for (const std::string& pattern : subs.patterns) server.pubsub.PUnsubscribe(pattern, ClientId(session));
   subs.channels.clear();
   subs.patterns.clear();
+  MirrorSessionState(session);
 }
 
 void RegisterPubSubCommands(CommandTable& t) {

@@ -55,6 +55,7 @@ std::vector<TransactionScope::NamedKey> TransactionKeys(
 void Multi(CommandContext& ctx) {
   if (ctx.session.txn.active) return ctx.reply.Error("ERR MULTI calls can not be nested");
   ctx.session.txn.active = true;
+  MirrorSessionState(ctx.session);
   ctx.reply.Ok();
 }
 
@@ -126,6 +127,7 @@ void EndTransaction(ServerState& server, Session& session) {
   txn.aborted = false;
   txn.queued.clear();
   UnwatchAll(server, txn);
+  MirrorSessionState(session);
 }
 
 void RegisterTransactionCommands(CommandTable& t) {

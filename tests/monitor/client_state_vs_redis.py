@@ -1,11 +1,14 @@
 #!/usr/bin/python3
-"""MONITOR against a real redis-server: the same commands, sent by redis-cli from other connections
-and by the monitoring client itself, must produce the same feed on both servers once the parts that
-differ by nature (timestamps, client ports) are masked. Covers argument quoting and escaping, the
-database shown, redaction of AUTH and HELLO AUTH, admin commands left out, and the monitoring
-client's own restrictions.
+"""Client state that only shows from other connections, against a real redis-server:
 
-Usage: monitor_vs_redis.py --latchkey PATH [--redis /usr/bin/redis-server]
+- MONITOR: the same commands, sent by redis-cli from other connections and by the monitoring client
+  itself, must produce the same feed on both servers once timestamps and client ports are masked
+  (argument quoting and escaping, the database shown, redaction of AUTH and HELLO AUTH, admin commands
+  left out, the monitoring client's own restrictions);
+- CLIENT LIST / CLIENT KILL TYPE: a subscriber, a client inside MULTI and a monitor show the same
+  flags, sub/psub/multi counts and last command, and TYPE filters select the same clients.
+
+Usage: client_state_vs_redis.py --latchkey PATH [--redis /usr/bin/redis-server]
 """
 import argparse
 import re
@@ -70,6 +73,27 @@ def feed(port):
     return data
 
 
+def client_list_view(port):
+    """CLIENT LIST's per-client state with a subscriber, a transaction and a monitor connected."""
+    subscriber = socket.create_connection(("127.0.0.1", port))
+    subscriber.sendall(b"SUBSCRIBE a b\r\nPSUBSCRIBE c*\r\n")
+    in_multi = socket.create_connection(("127.0.0.1", port))
+    in_multi.sendall(b"MULTI\r\nGET x\r\nGET y\r\n")
+    monitor = socket.create_connection(("127.0.0.1", port))
+    monitor.sendall(b"MONITOR\r\n")
+    time.sleep(0.2)
+    view = []
+    for args in (["client", "list"], ["client", "list", "type", "pubsub"], ["client", "list", "type", "normal"],
+                 ["client", "kill", "type", "pubsub"], ["client", "list"]):
+        out = subprocess.run(["redis-cli", "-p", str(port), *args], capture_output=True, text=True).stdout
+        for line in out.splitlines():
+            fields = re.findall(r"\b(flags|sub|psub|multi|cmd)=(\S*)", line)
+            view.append(" ".join(args) + ": " + (" ".join(f"{k}={v}" for k, v in fields) if fields else line))
+    for s in (subscriber, in_multi, monitor):
+        s.close()
+    return "\n".join(view) + "\n"
+
+
 def normalize(data):
     text = data.decode("latin-1")
     text = re.sub(r"\+\d+\.\d{6} \[(\d+) 127\.0\.0\.1:\d+\]", r"+<time> [\1 <client>]", text)
@@ -87,18 +111,18 @@ def main():
             port = free_port()
             proc = start(argv, port, d)
             try:
-                outputs[name] = normalize(feed(port))
+                outputs[name] = normalize(feed(port)) + client_list_view(port)
             finally:
                 proc.terminate()
                 proc.wait(timeout=10)
     if outputs["redis"] != outputs["latchkey"]:
-        print("MONITOR feeds differ\n--- redis\n" + outputs["redis"] + "\n--- latchkey\n" + outputs["latchkey"])
+        print("client state differs\n--- redis\n" + outputs["redis"] + "\n--- latchkey\n" + outputs["latchkey"])
         return 1
     lines = outputs["redis"].count("\r\n")
     if lines < 10:
         print("too few lines in the feed, the test did not exercise MONITOR:\n" + outputs["redis"])
         return 1
-    print(f"MONITOR feeds agree ({lines} lines)")
+    print(f"MONITOR feeds and CLIENT LIST views agree ({lines} feed lines)")
     return 0
 
 
