@@ -83,6 +83,7 @@ CommandTable BuildCommandTable() {
   RegisterPubSubCommands(table);
   RegisterLatencyCommands(table);
   RegisterMonitorCommands(table);
+  RegisterSessionCommands(table);
   return table;
 }
 

@@ -118,6 +118,7 @@ void RegisterTransactionCommands(CommandTable& table);
 void RegisterPubSubCommands(CommandTable& table);
 void RegisterLatencyCommands(CommandTable& table);
 void RegisterMonitorCommands(CommandTable& table);
+void RegisterSessionCommands(CommandTable& table);
 
 // Builds the table with every command.
 CommandTable BuildCommandTable();

@@ -90,6 +90,7 @@ Config::Config() {
   bind_ = {"127.0.0.1"};
   dir_ = "./data";
   loglevel_ = "notice";
+  revocation_channel_ = "lk:revocations";
   maxmemory_policy_ = "noeviction";
   fsync_ = "everysec";
 
@@ -235,6 +236,9 @@ Config::Config() {
           "log commands slower than this many microseconds (-1: never)");
   integer("slowlog-max-len", true, 0, INT64_MAX, &slowlog_max_len_, "slow log entries kept");
   text("fsync", true, &fsync_, {"always", "everysec", "no"}, "when the write-ahead log is synced");
+  text("revocation-channel", true, &revocation_channel_, {}, "pub/sub channel of revocation events");
+  integer("max-token-lifetime", true, 1, INT32_MAX, &max_token_lifetime_s_,
+          "seconds revocation events (and default watermarks) are kept");
   boolean("enable-debug-command", false, &enable_debug_command_,
           "allow DEBUG (fault injection for tests); never on in production");
 }
@@ -368,6 +372,10 @@ void Config::OnChange(std::string name, std::function<void(const std::string&)> 
 std::string Config::fsync() const {
   std::lock_guard lock(mu_);
   return fsync_;
+}
+std::string Config::revocation_channel() const {
+  std::lock_guard lock(mu_);
+  return revocation_channel_;
 }
 
 }  // namespace latchkey

@@ -78,6 +78,8 @@ class Config {
   int tcp_backlog() const { return tcp_backlog_; }
 
   std::string fsync() const;
+  std::string revocation_channel() const;
+  int64_t max_token_lifetime_s() const { return max_token_lifetime_s_; }
   bool enable_debug_command() const { return enable_debug_command_; }
 
   // Runs `callback` with the new value after every successful Set of directive `name`.
@@ -98,6 +100,8 @@ class Config {
   std::string logfile_;
   std::string maxmemory_policy_;
   std::string fsync_;
+  std::string revocation_channel_;
+  std::atomic<int64_t> max_token_lifetime_s_{86400};
   std::vector<std::pair<std::string, std::function<void(const std::string&)>>> on_change_;
 
   std::atomic<int> port_{6379};

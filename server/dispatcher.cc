@@ -45,12 +45,16 @@ bool AllowedWhileSubscribed(const CommandSpec& spec) {
   return false;
 }
 
-// Which arguments of `args` are secrets that MONITOR must not show (AUTH's, HELLO's AUTH pair), as
-// Redis's redactClientCommandArgument marks them.
+// Which arguments of `args` are secrets that MONITOR and SLOWLOG must not show: AUTH's, HELLO's AUTH
+// pair (as Redis's redactClientCommandArgument marks them), and session ids.
 std::vector<bool> SecretArgs(const CommandSpec& spec, std::span<const std::string_view> args) {
   std::vector<bool> secret(args.size(), false);
   if (spec.fullname == "auth") {
     for (size_t i = 1; i < args.size(); ++i) secret[i] = true;
+  } else if (spec.fullname.starts_with("session.") && spec.fullname != "session.create" &&
+             spec.fullname != "session.list" && spec.fullname != "session.revokeall" && args.size() > 1 &&
+             !(spec.fullname == "session.revoke" && EqualsIgnoreCase(args[1], "handle"))) {
+    secret[1] = true;  // the session id
   } else if (spec.fullname == "hello") {
     for (size_t i = 2; i + 2 < args.size(); ++i) {
       if (EqualsIgnoreCase(args[i], "auth")) {
@@ -142,7 +146,12 @@ void Dispatch(ServerState& server, Session& session, ReplyWriter& reply, ThreadS
   if (slower_than >= 0 && !(spec->flags & kCmdNoAuth)) {  // AUTH/HELLO carry secrets: never logged
     const int64_t duration = duration_ns / 1000;
     if (duration >= slower_than) {
-      server.slowlog.Add(args, duration, session.info ? session.info->addr : "",
+      const std::vector<bool> secret = SecretArgs(*spec, args);
+      std::vector<std::string_view> shown(args.begin(), args.end());
+      for (size_t i = 0; i < shown.size(); ++i) {
+        if (secret[i]) shown[i] = "(redacted)";
+      }
+      server.slowlog.Add(shown, duration, session.info ? session.info->addr : "",
                          session.info ? session.info->name() : "", server.config.slowlog_max_len());
     }
   }

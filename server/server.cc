@@ -1,7 +1,9 @@
 #include "server/server.h"
 
+#include <algorithm>
 #include <random>
 #include <thread>
+#include <vector>
 
 #include "server/connection.h"
 #include "spdlog/spdlog.h"
@@ -74,12 +76,58 @@ Status Server::OpenStorage() {
   spdlog::info("DB loaded from disk: {} keys in {} ms ({} expired while down, dropped)",
                state_->load_stats.keys_loaded, state_->load_stats.duration_ms,
                state_->load_stats.expired_skipped);
+  s = OpenDomainStores();
+  if (!s.ok()) return s;
   CommitPipeline* pipeline = state_->pipeline.get();
   config_.OnChange("fsync", [pipeline](const std::string& value) {
     FsyncPolicy p = FsyncPolicy::kEverySec;
     if (ParseFsyncPolicy(value, &p)) pipeline->set_policy(p);
   });
   pipeline->Start();
+  return Status::Ok();
+}
+
+Status Server::OpenDomainStores() {
+  ServerState* state = state_.get();
+  state->events = std::make_unique<EventLog>(
+      [state](const std::string& message) {
+        state->pubsub.Publish(state->config.revocation_channel(), message);
+      },
+      config_.max_token_lifetime_s() * 1000);
+  state->events->AttachPipeline(state->pipeline.get());
+  state->sessions = std::make_unique<SessionStore>(state->pipeline.get(), state->events.get());
+  state->pipeline->AddSource(state->sessions.get());
+
+  // Events: only the head sequence number is needed in memory.
+  uint64_t head = 0;
+  Status s = state->store->ForEach(Column::kMeta, [&](std::string_view key, std::string_view) {
+    if (key.size() == 11 && key.substr(0, 3) == "ev:") {
+      uint64_t seq = 0;
+      for (size_t i = 3; i < 11; ++i) seq = (seq << 8) | static_cast<uint8_t>(key[i]);
+      head = std::max(head, seq);
+    }
+  });
+  if (!s.ok()) return s;
+  state->events->SetHead(head);
+
+  const int64_t started = MonotonicUs();
+  const int64_t now = NowMs();
+  std::vector<std::string> expired;
+  DurableStore::LoadStats& stats = state->session_load_stats;
+  s = state->store->ForEach(Column::kSessions, [&](std::string_view key, std::string_view value) {
+    if (state->sessions->Load(key, value, now)) {
+      ++stats.keys_loaded;
+    } else {
+      expired.emplace_back(key);
+      ++stats.expired_skipped;
+    }
+  });
+  if (!s.ok()) return s;
+  s = state->store->DeleteRecords(Column::kSessions, expired);
+  if (!s.ok()) return s;
+  stats.duration_ms = (MonotonicUs() - started) / 1000;
+  spdlog::info("sessions loaded: {} in {} ms ({} ended while down, dropped); event log head {}",
+               stats.keys_loaded, stats.duration_ms, stats.expired_skipped, head);
   return Status::Ok();
 }
 
@@ -184,6 +232,7 @@ void Server::ScheduleActiveExpiry() {
     for (int i = 0; i < state_->keyspace.num_databases(); ++i) {
       state_->keyspace.db(i).RemoveExpired(now, per_shard);
     }
+    if (state_->sessions != nullptr) state_->sessions->RemoveExpired(now, per_shard);
     ScheduleActiveExpiry();
   });
 }

@@ -30,6 +30,8 @@ class Server {
  private:
   // Opens RocksDB in `dir`, loads it into memory and starts the commit pipeline.
   Status OpenStorage();
+  // Creates the event log and the session store, and loads them from disk.
+  Status OpenDomainStores();
   void Accept(size_t acceptor_index);
   void ScheduleActiveExpiry();
   void OnAccepted(tcp::socket socket, IoThread& thread);

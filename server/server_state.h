@@ -23,7 +23,9 @@
 #include "server/stats.h"
 #include "storage/commit_pipeline.h"
 #include "storage/durable_store.h"
+#include "storage/event_log.h"
 #include "storage/keyspace.h"
+#include "storage/session_store.h"
 
 namespace latchkey {
 
@@ -58,6 +60,10 @@ struct ServerState {
   // Durability (set up by Server::Start before the first client).
   std::unique_ptr<DurableStore> store;
   std::unique_ptr<CommitPipeline> pipeline;
+  // Domain stores (set up with the durability above; null until then).
+  std::unique_ptr<EventLog> events;
+  std::unique_ptr<SessionStore> sessions;
+  DurableStore::LoadStats session_load_stats;
   DurableStore::LoadStats load_stats;
   std::atomic<bool> bgsave_in_progress{false};
   std::mutex bgsave_mu;         // guards bgsave_thread

@@ -83,6 +83,33 @@ void CommitPipeline::WhenDurable(uint64_t seq, std::function<void(bool ok)> done
   if (decided) done(ok);
 }
 
+void CommitPipeline::WhenCommitted(uint64_t seq, std::function<void(bool ok)> done) {
+  bool decided = false, ok = false;
+  {
+    std::lock_guard lock(mu_);
+    if (Failed(seq)) {
+      decided = true;
+    } else if (seq <= committed_seq_) {
+      decided = ok = true;
+    } else {
+      committed_waiters_.emplace(seq, std::move(done));
+    }
+  }
+  if (decided) done(ok);
+}
+
+void CommitPipeline::SettleCommitted(uint64_t through, bool ok) {
+  std::vector<std::function<void(bool)>> ready;
+  {
+    std::lock_guard lock(mu_);
+    if (ok && through > committed_seq_) committed_seq_ = through;
+    auto end = committed_waiters_.upper_bound(through);
+    for (auto it = committed_waiters_.begin(); it != end; ++it) ready.push_back(std::move(it->second));
+    committed_waiters_.erase(committed_waiters_.begin(), end);
+  }
+  for (auto& done : ready) done(ok);  // in sequence order
+}
+
 Status CommitPipeline::SyncNow() {
   const uint64_t target = last_seq();
   auto promise = std::make_shared<std::promise<bool>>();
@@ -161,6 +188,7 @@ std::vector<PendingWrite> CommitPipeline::Drain(uint64_t upto) {
       s.pending.erase(s.pending.begin(), end);
     }
   }
+  for (RecordSource* source : sources_) source->Drain(upto, &records);
   std::stable_sort(records.begin(), records.end(), [](const PendingWrite& a, const PendingWrite& b) {
     return a.seq != b.seq ? a.seq < b.seq : a.step < b.step;
   });
@@ -174,6 +202,7 @@ bool CommitPipeline::CommitRound(bool sync) {
   if (failed()) {
     Undo(records);
     Settle(0, upto);
+    SettleCommitted(upto, false);
     return false;
   }
   Status s = records.empty() ? store_->SyncWal() : store_->Write(records, sync);
@@ -193,10 +222,12 @@ bool CommitPipeline::CommitRound(bool sync) {
     failed_ = true;
     Undo(records);
     Settle(0, upto);
+    SettleCommitted(upto, false);
     return false;
   }
   written_seq_ = upto;
   if (sync) Settle(upto, 0);
+  SettleCommitted(upto, true);
   return true;
 }
 
@@ -229,6 +260,12 @@ void CommitPipeline::Undo(const std::vector<PendingWrite>& records) {
   std::map<std::pair<uint64_t, uint32_t>, std::vector<int>> swaps;  // (seq, step) -> databases of a SWAPDB
   std::unique_ptr<DurableStore::KeyReader> reader;                  // one view of the disk for every key
   for (const PendingWrite& w : records) {
+    if (w.column != Column::kKv) {  // a domain store's record; meta records (events) hold no memory
+      for (RecordSource* source : sources_) {
+        if (source->column() == w.column) source->Undo(w, *store_);
+      }
+      continue;
+    }
     if (w.kind == PendingWrite::Kind::kMetaPut) {
       swaps[{w.seq, w.step}].push_back(std::stoi(w.key.substr(w.key.find(':') + 1)));
       continue;

@@ -45,6 +45,9 @@ class CommitPipeline : public WriteLog {
   CommitPipeline(DurableStore* store, Keyspace* keyspace, FsyncPolicy policy);
   ~CommitPipeline() override;
 
+  // Adds a store whose shards' records are committed with the keyspace's. REQUIRES: before Start.
+  void AddSource(RecordSource* source) { sources_.push_back(source); }
+
   void Start();
   // Commits and syncs everything recorded so far, then stops the thread.
   void Stop();
@@ -57,6 +60,11 @@ class CommitPipeline : public WriteLog {
   // Calls `done(true)` once every record up to `seq` is on disk and synced, or `done(false)` if one of
   // them failed and was undone.
   void WhenDurable(uint64_t seq, std::function<void(bool ok)> done);
+  // Calls `done(true)` once the round holding record `seq` is written to RocksDB (and synced, under
+  // `always`), or `done(false)` if it failed and was undone. Events are published this way: after
+  // commit, in sequence order, whatever the fsync policy.
+  void WhenCommitted(uint64_t seq, std::function<void(bool ok)> done);
+
   // Whether records up to `seq` were undone after a failure.
   // (Only the latest failure episode is remembered: (failed_from_, failed_through_].)
   bool Failed(uint64_t seq) const {
@@ -85,6 +93,8 @@ class CommitPipeline : public WriteLog {
   bool CommitRound(bool force_sync);
   void Undo(const std::vector<PendingWrite>& records);
   void Settle(uint64_t durable_through, uint64_t failed_through);
+  // Runs the WhenCommitted callbacks for records up to `through`.
+  void SettleCommitted(uint64_t through, bool ok);
   void ProbeHealth();
 
   DurableStore* store_;
@@ -97,6 +107,9 @@ class CommitPipeline : public WriteLog {
   bool stop_ = false;
   uint64_t sync_requests_ = 0;  // SyncNow calls waiting for a synced round
   std::multimap<uint64_t, std::function<void(bool)>> waiters_;
+  std::multimap<uint64_t, std::function<void(bool)>> committed_waiters_;
+  uint64_t committed_seq_ = 0;  // every record up to here was written (guarded by mu_)
+  std::vector<RecordSource*> sources_;
   std::string failure_;
   Counters counters_;
 

@@ -150,16 +150,41 @@ Status DurableStore::Load(Keyspace& keyspace, int64_t now_ms, LoadStats* stats) 
   return Status::Ok();
 }
 
+Status DurableStore::ForEach(Column c,
+                             const std::function<void(std::string_view key, std::string_view value)>& visit) {
+  rocksdb::ReadOptions read_options;
+  read_options.fill_cache = false;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read_options, column(c)));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    visit(std::string_view(it->key().data(), it->key().size()),
+          std::string_view(it->value().data(), it->value().size()));
+  }
+  return FromRocks(it->status());
+}
+
+Status DurableStore::ReadRecord(Column c, std::string_view key, std::string* value, bool* found) {
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), column(c), rocksdb::Slice(key.data(), key.size()), value);
+  *found = s.ok();
+  return s.IsNotFound() ? Status::Ok() : FromRocks(s);
+}
+
+Status DurableStore::DeleteRecords(Column c, const std::vector<std::string>& keys) {
+  if (keys.empty()) return Status::Ok();
+  rocksdb::WriteBatch batch;
+  for (const std::string& key : keys) batch.Delete(column(c), key);
+  return FromRocks(db_->Write(rocksdb::WriteOptions(), &batch));
+}
+
 Status DurableStore::Write(const std::vector<PendingWrite>& writes, bool sync) {
   if (fail_writes_) return Status::IoError("IO error: No space left on device (injected)");
   rocksdb::WriteBatch batch;
   for (const PendingWrite& w : writes) {
     switch (w.kind) {
       case PendingWrite::Kind::kPut:
-        batch.Put(kv(), w.key, w.value);
+        batch.Put(column(w.column), w.key, w.value);
         break;
       case PendingWrite::Kind::kDelete:
-        batch.Delete(kv(), w.key);
+        batch.Delete(column(w.column), w.key);
         break;
       case PendingWrite::Kind::kDeleteRange:
         batch.DeleteRange(kv(), w.key, w.value);

@@ -14,6 +14,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -43,6 +44,13 @@ class DurableStore {
   // Loads every live generic key into `keyspace` (whose mapping must already be attached), deleting
   // records that expired while the server was down.
   Status Load(Keyspace& keyspace, int64_t now_ms, LoadStats* stats);
+
+  // Calls `visit(key, value)` for every record of `column` (domain stores load this way).
+  Status ForEach(Column column, const std::function<void(std::string_view key, std::string_view value)>& visit);
+  // Reads one record of `column`; *found false when absent.
+  Status ReadRecord(Column column, std::string_view key, std::string* value, bool* found);
+  // Deletes records of `column` now, outside the commit pipeline (expired records found at load).
+  Status DeleteRecords(Column column, const std::vector<std::string>& keys);
 
   // Writes `writes` (in order) as one WriteBatch; with `sync`, the WAL is synced before it returns.
   Status Write(const std::vector<PendingWrite>& writes, bool sync);
@@ -86,6 +94,7 @@ class DurableStore {
  private:
   DurableStore() = default;
   rocksdb::ColumnFamilyHandle* kv() const { return handles_[1]; }
+  rocksdb::ColumnFamilyHandle* column(Column c) const { return handles_[1 + static_cast<size_t>(c)]; }
   rocksdb::ColumnFamilyHandle* meta() const { return handles_[5]; }
 
   std::unique_ptr<rocksdb::DB> db_;

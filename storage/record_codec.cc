@@ -3,7 +3,6 @@
 #include <cstring>
 
 namespace latchkey {
-namespace {
 
 void PutVarint32(std::string* out, uint32_t v) {
   while (v >= 0x80) {
@@ -40,7 +39,34 @@ bool GetLengthPrefixed(std::string_view* in, std::string_view* s) {
   return true;
 }
 
-}  // namespace
+void PutFixed64(std::string* out, uint64_t v) {
+  for (int i = 0; i < 8; ++i) out->push_back(static_cast<char>(v >> (8 * i)));
+}
+
+bool GetFixed64(std::string_view* in, uint64_t* v) {
+  if (in->size() < 8) return false;
+  uint64_t result = 0;
+  for (int i = 0; i < 8; ++i) result |= static_cast<uint64_t>(static_cast<uint8_t>((*in)[i])) << (8 * i);
+  in->remove_prefix(8);
+  *v = result;
+  return true;
+}
+
+void EncodeHeader(uint8_t type, int64_t expire_at_ms, std::string* out) {
+  out->push_back(static_cast<char>(kRecordFormatVersion));
+  out->push_back(static_cast<char>(type));
+  PutFixed64(out, static_cast<uint64_t>(expire_at_ms));
+}
+
+bool DecodeHeader(std::string_view* in, uint8_t* type, int64_t* expire_at_ms) {
+  if (in->size() < kRecordHeaderSize || static_cast<uint8_t>((*in)[0]) != kRecordFormatVersion) return false;
+  *type = static_cast<uint8_t>((*in)[1]);
+  in->remove_prefix(2);
+  uint64_t bits = 0;
+  GetFixed64(in, &bits);
+  *expire_at_ms = static_cast<int64_t>(bits);
+  return true;
+}
 
 std::string EncodeKvKey(uint16_t physical_db, std::string_view key) {
   std::string out = KvRangeStart(physical_db);

@@ -43,4 +43,19 @@ bool DecodeValue(std::string_view encoded, Value* value, int64_t* expire_at_ms);
 // Reads only the header's expiry; false if the record is too short or of an unknown version.
 bool PeekExpiry(std::string_view encoded, int64_t* expire_at_ms);
 
+// Record types beyond ValueType's, for the domain column families.
+inline constexpr uint8_t kSessionRecord = 16;
+inline constexpr uint8_t kEventRecord = 32;
+
+// Building blocks for the domain stores' records, which share the header above.
+void EncodeHeader(uint8_t type, int64_t expire_at_ms, std::string* out);
+// Consumes the header from *in; false if it is short or of an unknown version.
+bool DecodeHeader(std::string_view* in, uint8_t* type, int64_t* expire_at_ms);
+void PutVarint32(std::string* out, uint32_t v);
+bool GetVarint32(std::string_view* in, uint32_t* v);
+void PutLengthPrefixed(std::string* out, std::string_view s);
+bool GetLengthPrefixed(std::string_view* in, std::string_view* s);
+void PutFixed64(std::string* out, uint64_t v);
+bool GetFixed64(std::string_view* in, uint64_t* v);
+
 }  // namespace latchkey

@@ -11,7 +11,7 @@ bool ShardMutex::HeldByScope() const {
   return scope != nullptr && scope->Holds(this);
 }
 
-TransactionScope::TransactionScope(Keyspace& keyspace, std::span<const NamedKey> keys, bool all) : all_(all) {
+TransactionScope::TransactionScope(Keyspace& keyspace, std::span<const NamedKey> keys, bool all) {
   if (all) {
     for (int d = 0; d < keyspace.num_databases(); ++d) {
       for (size_t i = 0; i < Database::kShards; ++i) held_.push_back(&keyspace.db(d).shard(i).mu);
@@ -37,7 +37,7 @@ TransactionScope::~TransactionScope() {
 }
 
 bool TransactionScope::Holds(const ShardMutex* mu) const {
-  if (all_) return true;
+  // Only the keyspace's shards: other stores' locks (sessions...) are taken normally, after these.
   return std::binary_search(sorted_.begin(), sorted_.end(), mu);
 }
 

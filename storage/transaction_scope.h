@@ -11,8 +11,9 @@
 // transaction, in memory or on disk.
 //
 // REQUIRES: no storage lock is held by this thread when the scope is created; the operations run
-// inside touch only held shards (a shard outside the set would be locked out of order). Scopes do not
-// nest.
+// inside touch only held keyspace shards (one outside the set would be locked out of order). Domain
+// stores (sessions...) lock their own shards as usual: they never hold one while taking a keyspace
+// shard, so taking keyspace shards first cannot deadlock. Scopes do not nest.
 //
 // Thread-safety: a scope belongs to the thread that created it.
 #pragma once
@@ -45,7 +46,6 @@ class TransactionScope {
   static TransactionScope* current() { return current_; }
 
  private:
-  bool all_ = false;                 // holds every shard of the keyspace
   std::vector<ShardMutex*> held_;    // in locking order
   std::vector<ShardMutex*> sorted_;  // held_ sorted by address, for Holds()
   WriteLog::SequenceGroup group_;    // the transaction's one sequence number

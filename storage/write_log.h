@@ -18,13 +18,17 @@
 #include <atomic>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace latchkey {
 
+// The RocksDB column family a record goes to.
+enum class Column : uint8_t { kKv, kSessions, kFamilies, kDenylist, kMeta };
+
 struct PendingWrite {
   enum class Kind : uint8_t {
-    kPut,          // kv: key -> value
-    kDelete,       // kv: key
+    kPut,          // column: key -> value
+    kDelete,       // column: key
     kDeleteRange,  // kv: [key, value) -- FLUSHDB, FLUSHALL
     kMetaPut,      // meta: key -> value -- database mapping (SWAPDB)
   };
@@ -33,6 +37,22 @@ struct PendingWrite {
   std::string key;
   std::string value;
   uint32_t step = 0;  // order among records of one transaction (WriteLog::SequenceGroup)
+  Column column = Column::kKv;  // for kPut and kDelete
+};
+
+class DurableStore;
+
+// A store other than the generic keyspace whose shards record writes for the commit pipeline (the
+// session store, ...). Its shards follow the same rules as the keyspace's (write_log.h above).
+class RecordSource {
+ public:
+  virtual ~RecordSource() = default;
+  // The column family this source's records go to (kPut/kDelete records of it are routed back here).
+  virtual Column column() const = 0;
+  // Moves every pending record with seq <= `upto` to `out`, taking each shard's lock in turn.
+  virtual void Drain(uint64_t upto, std::vector<PendingWrite>* out) = 0;
+  // The write of `record` failed: puts memory back to what `store` holds for its key.
+  virtual void Undo(const PendingWrite& record, DurableStore& store) = 0;
 };
 
 class WriteLog {

@@ -139,6 +139,18 @@ void CommandStatsSection(CommandContext& ctx, std::string& out) {
   for (const auto& spec : ctx.server.commands.all()) WriteCommandStats(ctx, *spec, out);
 }
 
+void SessionsSection(CommandContext& ctx, std::string& out) {
+  if (ctx.server.sessions == nullptr) return;
+  const SessionStore::Counters c = ctx.server.sessions->counters();
+  const DurableStore::LoadStats& load = ctx.server.session_load_stats;
+  out += fmt::format(
+      "sessions_live:{}\r\nsessions_created:{}\r\nsessions_revoked:{}\r\nsessions_expired:{}\r\n"
+      "sessions_evicted:{}\r\nsessions_touches:{}\r\nsessions_loaded:{}\r\nsessions_load_ms:{}\r\n"
+      "events_head_seq:{}\r\n",
+      c.live, c.created, c.revoked, c.expired, c.evicted, c.touches, load.keys_loaded, load.duration_ms,
+      ctx.server.events != nullptr ? ctx.server.events->head() : 0);
+}
+
 struct SectionEntry {
   const char* name;
   const char* title;
@@ -153,6 +165,7 @@ constexpr SectionEntry kSections[] = {
     {"stats", "Stats", StatsSection, true},
     {"commandstats", "Commandstats", CommandStatsSection, false},
     {"keyspace", "Keyspace", KeyspaceSection, true},
+    {"sessions", "Sessions", SessionsSection, true},
 };
 
 }  // namespace

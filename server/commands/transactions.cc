@@ -27,6 +27,10 @@ bool KeyspaceFree(const CommandSpec& spec) {
   for (const char* n : kNames) {
     if (name == n) return true;
   }
+  // Domain commands (SESSION.* ...) use their own stores, never the keyspace.
+  for (const std::string& category : spec.acl_categories) {
+    if (category == "lk-issue" || category == "lk-verify") return true;
+  }
   return false;
 }
 

@@ -1,0 +1,76 @@
+// EventLog numbers revocation events and publishes them (SPEC §2): "<seq> <type> <fields...>" on the
+// revocation channel, after the state change they describe has committed, in sequence order.
+//
+// A store that revokes something, while holding its shard's lock, calls Append: the event gets the
+// next sequence number and a record in the `meta` column family ("ev:" + big-endian seq, expiring
+// after the retention) that joins the store's pending records under the same write sequence number,
+// so the state change and its event reach RocksDB in one WriteBatch. After unlocking, the store hands
+// the returned PendingEvent to Schedule, which publishes it once the commit pipeline reports the
+// write committed (or drops it if the write failed: nothing happened, so nothing is announced).
+// Events are published strictly in sequence order; one waiting for its commit holds back later ones.
+//
+// Fields are separated by single spaces; a field's own spaces and '%' are written %20 and %25.
+//
+// Thread-safety: all methods are safe to call concurrently.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "storage/write_log.h"
+
+namespace latchkey {
+
+class CommitPipeline;
+
+struct PendingEvent {
+  uint64_t event_seq = 0;
+  uint64_t write_seq = 0;  // 0: not recorded (no write log): publish at once
+  std::string message;
+};
+
+class EventLog {
+ public:
+  using Publisher = std::function<void(const std::string& message)>;
+
+  EventLog(Publisher publish, int64_t retention_ms);
+
+  // Publication waits for the pipeline's commits (without one, events publish at once).
+  void AttachPipeline(CommitPipeline* pipeline) { pipeline_ = pipeline; }
+  // After a load: the newest sequence number found on disk.
+  void SetHead(uint64_t seq);
+  uint64_t head() const;
+
+  // Numbers event `type` with `fields` (already escaped, see Escape) and, when `write_seq` != 0,
+  // appends its record to `pending`. REQUIRES: the caller holds the lock guarding `pending`.
+  PendingEvent Append(int64_t now_ms, uint64_t write_seq, std::string_view type, std::string_view fields,
+                      std::vector<PendingWrite>* pending);
+  // Publishes `event` once its write commits. Call without any storage lock held.
+  void Schedule(PendingEvent event);
+
+  // One field with its spaces and '%' escaped.
+  static std::string Escape(std::string_view field);
+  // The meta-column key of event `seq`.
+  static std::string Key(uint64_t seq);
+
+ private:
+  void Resolve(uint64_t event_seq, std::optional<std::string> message);
+
+  const Publisher publish_;
+  const int64_t retention_ms_;
+  CommitPipeline* pipeline_ = nullptr;
+
+  mutable std::mutex mu_;
+  uint64_t head_ = 0;                                        // newest number handed out
+  uint64_t next_publish_ = 1;                                // the next number to publish (or skip)
+  std::map<uint64_t, std::optional<std::string>> resolved_;  // decided, waiting for earlier ones
+  std::mutex publish_mu_;                                    // publications leave one at a time
+};
+
+}  // namespace latchkey
