@@ -19,15 +19,17 @@ std::string NewId() {
 
 }  // namespace
 
-std::string SessionStore::IdRouteKey(const Digest& hash) {
-  std::string key = "i";
-  key.append(DigestBytes(hash));
+SessionStore::RouteKey SessionStore::IdRouteKey(const Digest& hash) {
+  RouteKey key{};
+  key[0] = 'i';
+  std::copy(hash.begin(), hash.end(), key.begin() + 1);
   return key;
 }
 
-std::string SessionStore::HandleRouteKey(std::string_view raw_handle) {
-  std::string key = "h";
-  key.append(raw_handle);
+SessionStore::RouteKey SessionStore::HandleRouteKey(std::string_view raw_handle) {
+  RouteKey key{};
+  key[0] = 'h';
+  std::copy_n(raw_handle.begin(), std::min(raw_handle.size(), key.size() - 1), key.begin() + 1);
   return key;
 }
 
@@ -35,11 +37,11 @@ uint32_t SessionStore::ShardOf(std::string_view sub) const {
   return static_cast<uint32_t>(XXH3_64bits(sub.data(), sub.size()) % kShards);
 }
 
-SessionStore::RouteStripe& SessionStore::StripeOf(std::string_view route_key) {
-  return stripes_[XXH3_64bits(route_key.data(), route_key.size()) % kShards];
+SessionStore::RouteStripe& SessionStore::StripeOf(const RouteKey& key) {
+  return stripes_[XXH3_64bits(key.data(), key.size()) % kShards];
 }
 
-std::optional<SessionStore::Route> SessionStore::FindRoute(const std::string& key) {
+std::optional<SessionStore::Route> SessionStore::FindRoute(const RouteKey& key) {
   RouteStripe& stripe = StripeOf(key);
   std::lock_guard lock(stripe.mu);
   auto it = stripe.routes.find(key);
@@ -48,7 +50,7 @@ std::optional<SessionStore::Route> SessionStore::FindRoute(const std::string& ke
 }
 
 void SessionStore::Apply(Followups& f) {
-  for (const std::string& key : f.remove) {
+  for (const RouteKey& key : f.remove) {
     RouteStripe& stripe = StripeOf(key);
     std::lock_guard lock(stripe.mu);
     stripe.routes.erase(key);

@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/node_hash_map.h"
 #include "storage/event_log.h"
 #include "storage/session_record.h"
 #include "storage/shard_mutex.h"
@@ -113,7 +114,7 @@ class SessionStore : public RecordSource {
  private:
   struct Shard {
     ShardMutex mu;
-    absl::flat_hash_map<std::string, StoredSession> sessions;             // raw handle → session
+    absl::node_hash_map<std::string, StoredSession> sessions;             // raw handle → session
     absl::flat_hash_map<std::string, std::vector<std::string>> subjects;  // sub → raw handles
     // (deadline, raw handle), earliest first; entries whose deadline moved since are skipped.
     std::priority_queue<std::pair<int64_t, std::string>, std::vector<std::pair<int64_t, std::string>>,
@@ -127,22 +128,24 @@ class SessionStore : public RecordSource {
     std::string handle;  // raw
     uint32_t shard = 0;
   };
+  // 'i' + SHA-256(id), or 'h' + raw handle + zero padding: fixed size, so routes cost no allocation.
+  using RouteKey = std::array<char, 33>;
   struct RouteStripe {
     std::mutex mu;
-    absl::flat_hash_map<std::string, Route> routes;  // 'i' + SHA-256(id) or 'h' + raw handle
+    absl::flat_hash_map<RouteKey, Route> routes;
   };
   // Route changes decided under a shard lock, applied after it is released.
   struct Followups {
-    std::vector<std::string> remove;                 // route keys
-    std::vector<std::pair<std::string, Route>> add;  // route key, route
+    std::vector<RouteKey> remove;
+    std::vector<std::pair<RouteKey, Route>> add;
     std::vector<PendingEvent> events;
   };
 
-  static std::string IdRouteKey(const Digest& hash);
-  static std::string HandleRouteKey(std::string_view raw_handle);
+  static RouteKey IdRouteKey(const Digest& hash);
+  static RouteKey HandleRouteKey(std::string_view raw_handle);
   uint32_t ShardOf(std::string_view sub) const;
-  RouteStripe& StripeOf(std::string_view route_key);
-  std::optional<Route> FindRoute(const std::string& key);
+  RouteStripe& StripeOf(const RouteKey& key);
+  std::optional<Route> FindRoute(const RouteKey& key);
   void Apply(Followups& followups);
 
   // The live session `id` opens, or nullptr (reclaiming it if it expired). REQUIRES: shard locked.
