@@ -195,7 +195,8 @@ SessionStore::CreateResult SessionStore::Create(int64_t now_ms, const CreateOpti
   return CreateResult::kOk;
 }
 
-bool SessionStore::Get(int64_t now_ms, std::string_view id, bool touch, View* out) {
+template <typename Fn>
+bool SessionStore::WithLiveSession(int64_t now_ms, std::string_view id, Fn&& fn) {
   const Digest hash = Sha256(id);
   auto route = FindRoute(IdRouteKey(hash));
   if (!route) return false;
@@ -205,22 +206,29 @@ bool SessionStore::Get(int64_t now_ms, std::string_view id, bool touch, View* ou
   {
     std::lock_guard lock(shard.mu);
     if (StoredSession* s = FindLive(shard, route->handle, hash, now_ms, &f)) {
-      if (touch) {
-        s->last_seen_ms = now_ms;
-        shard.expiry.emplace(s->deadline_ms(), s->handle);
-        touches_.fetch_add(1, std::memory_order_relaxed);
-        if (now_ms - s->persisted_last_seen_ms >= kTouchCoalesceMs) {
-          s->persisted_last_seen_ms = now_ms;
-          RecordSession(shard, NextSeq(), s->handle, s);
-        }
-      }
-      if (out != nullptr) *out = MakeView(*s);
-      NoteObserved(shard);
-      found = true;
+      found = fn(shard, route->shard, *s, hash, f);
     }
   }
   Apply(f);
   return found;
+}
+
+bool SessionStore::Get(int64_t now_ms, std::string_view id, bool touch, View* out) {
+  return WithLiveSession(now_ms, id,
+                         [&](Shard& shard, uint32_t, StoredSession& s, const Digest&, Followups&) {
+                           if (touch) {
+                             s.last_seen_ms = now_ms;
+                             shard.expiry.emplace(s.deadline_ms(), s.handle);
+                             touches_.fetch_add(1, std::memory_order_relaxed);
+                             if (now_ms - s.persisted_last_seen_ms >= kTouchCoalesceMs) {
+                               s.persisted_last_seen_ms = now_ms;
+                               RecordSession(shard, NextSeq(), s.handle, &s);
+                             }
+                           }
+                           if (out != nullptr) *out = MakeView(s);
+                           NoteObserved(shard);
+                           return true;
+                         });
 }
 
 std::optional<int64_t> SessionStore::Touch(int64_t now_ms, std::string_view id) {
@@ -230,53 +238,36 @@ std::optional<int64_t> SessionStore::Touch(int64_t now_ms, std::string_view id) 
 }
 
 bool SessionStore::SetData(int64_t now_ms, std::string_view id, std::string_view data) {
-  const Digest hash = Sha256(id);
-  auto route = FindRoute(IdRouteKey(hash));
-  if (!route) return false;
-  Shard& shard = shards_[route->shard];
-  Followups f;
-  bool found = false;
-  {
-    std::lock_guard lock(shard.mu);
-    if (StoredSession* s = FindLive(shard, route->handle, hash, now_ms, &f)) {
-      s->data.assign(data);
-      RecordSession(shard, NextSeq(), s->handle, s);
-      found = true;
-    }
-  }
-  Apply(f);
-  return found;
+  return WithLiveSession(now_ms, id,
+                         [&](Shard& shard, uint32_t, StoredSession& s, const Digest&, Followups&) {
+                           s.data.assign(data);
+                           RecordSession(shard, NextSeq(), s.handle, &s);
+                           return true;
+                         });
 }
 
 std::optional<SessionStore::Renewed> SessionStore::Renew(int64_t now_ms, std::string_view id,
                                                          int64_t grace_ms) {
-  const Digest hash = Sha256(id);
-  auto route = FindRoute(IdRouteKey(hash));
-  if (!route) return std::nullopt;
-  Shard& shard = shards_[route->shard];
-  Followups f;
   std::optional<Renewed> renewed;
-  {
-    std::lock_guard lock(shard.mu);
-    StoredSession* s = FindLive(shard, route->handle, hash, now_ms, &f);
-    if (s != nullptr && s->id_hash == hash) {  // the previous id, during its grace, cannot renew
-      const std::string new_id = NewId();
-      if (s->grace_deadline_ms != 0) f.remove.push_back(IdRouteKey(s->grace_hash));
-      if (grace_ms > 0) {
-        s->grace_hash = s->id_hash;
-        s->grace_deadline_ms = now_ms + grace_ms;
-      } else {
-        f.remove.push_back(IdRouteKey(s->id_hash));
-        s->grace_hash = {};
-        s->grace_deadline_ms = 0;
-      }
-      s->id_hash = Sha256(new_id);
-      f.add.emplace_back(IdRouteKey(s->id_hash), Route{s->handle, route->shard});
-      RecordSession(shard, NextSeq(), s->handle, s);
-      renewed = Renewed{new_id, Base64UrlEncode(s->handle)};
-    }
-  }
-  Apply(f);
+  WithLiveSession(now_ms, id,
+                  [&](Shard& shard, uint32_t index, StoredSession& s, const Digest& hash, Followups& f) {
+                    if (s.id_hash != hash) return false;  // an id kept alive by GRACE cannot renew
+                    const std::string new_id = NewId();
+                    if (s.grace_deadline_ms != 0) f.remove.push_back(IdRouteKey(s.grace_hash));
+                    if (grace_ms > 0) {
+                      s.grace_hash = s.id_hash;
+                      s.grace_deadline_ms = now_ms + grace_ms;
+                    } else {
+                      f.remove.push_back(IdRouteKey(s.id_hash));
+                      s.grace_hash = {};
+                      s.grace_deadline_ms = 0;
+                    }
+                    s.id_hash = Sha256(new_id);
+                    f.add.emplace_back(IdRouteKey(s.id_hash), Route{s.handle, index});
+                    RecordSession(shard, NextSeq(), s.handle, &s);
+                    renewed = Renewed{new_id, Base64UrlEncode(s.handle)};
+                    return true;
+                  });
   return renewed;
 }
 
@@ -293,21 +284,12 @@ void SessionStore::RevokeLocked(Shard& shard, const std::string& raw_handle, int
 }
 
 bool SessionStore::Revoke(int64_t now_ms, std::string_view id, std::string_view reason) {
-  const Digest hash = Sha256(id);
-  auto route = FindRoute(IdRouteKey(hash));
-  if (!route) return false;
-  Shard& shard = shards_[route->shard];
-  Followups f;
-  bool revoked = false;
-  {
-    std::lock_guard lock(shard.mu);
-    if (FindLive(shard, route->handle, hash, now_ms, &f) != nullptr) {
-      RevokeLocked(shard, route->handle, now_ms, reason, &f);
-      revoked = true;
-    }
-  }
-  Apply(f);
-  return revoked;
+  return WithLiveSession(now_ms, id,
+                         [&](Shard& shard, uint32_t, StoredSession& s, const Digest&, Followups& f) {
+                           const std::string handle = s.handle;  // `s` dies in RevokeLocked
+                           RevokeLocked(shard, handle, now_ms, reason, &f);
+                           return true;
+                         });
 }
 
 bool SessionStore::RevokeHandle(int64_t now_ms, std::string_view handle, std::string_view reason) {

@@ -148,6 +148,11 @@ class SessionStore : public RecordSource {
   std::optional<Route> FindRoute(const RouteKey& key);
   void Apply(Followups& followups);
 
+  // Runs `fn(shard, shard index, session, SHA-256(id), followups)` under the shard lock on the live
+  // session `id` opens; returns fn's result, or false if there is none. Followups (route changes,
+  // events) are applied after the lock is released.
+  template <typename Fn>
+  bool WithLiveSession(int64_t now_ms, std::string_view id, Fn&& fn);
   // The live session `id` opens, or nullptr (reclaiming it if it expired). REQUIRES: shard locked.
   StoredSession* FindLive(Shard& shard, const std::string& raw_handle, const Digest& hash, int64_t now_ms,
                           Followups* followups);
