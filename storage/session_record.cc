@@ -24,6 +24,7 @@ std::string EncodeSession(const StoredSession& s) {
   for (int64_t t : {s.grace_deadline_ms, s.created_ms, s.last_seen_ms, s.idle_ms, s.abs_deadline_ms}) {
     PutFixed64(&out, static_cast<uint64_t>(t));
   }
+  PutFixed64(&out, s.created_seq);
   return out;
 }
 
@@ -38,10 +39,11 @@ bool DecodeSession(std::string_view key, std::string_view value, StoredSession* 
       (!grace_hash.empty() && grace_hash.size() != s->grace_hash.size())) {
     return false;
   }
-  uint64_t times[5];
+  uint64_t times[6];
   for (uint64_t& t : times) {
     if (!GetFixed64(&value, &t)) return false;
   }
+  s->created_seq = times[5];
   s->handle.assign(key);
   s->sub.assign(sub);
   s->client.assign(client);

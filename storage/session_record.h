@@ -3,7 +3,8 @@
 //
 // Record key: the session's 12-byte handle. Value: the shared header (kSessionRecord, expiry = the
 // effective deadline when written) followed by sub, client, data, SHA-256(id), SHA-256(previous id) or
-// empty, then five fixed64 times: grace deadline, created, last seen, idle TTL and absolute deadline.
+// empty, then five fixed64 times: grace deadline, created, last seen, idle TTL and absolute deadline,
+// and the fixed64 creation sequence number.
 // The plaintext id is never stored.
 //
 // Thread-safety: plain data; the owning SessionShard's lock guards it.
@@ -27,6 +28,7 @@ struct StoredSession {
   Digest grace_hash{};            // SHA-256 of the previous id while it is still accepted
   int64_t grace_deadline_ms = 0;  // until when grace_hash is accepted (0: no previous id)
   int64_t created_ms = 0;
+  uint64_t created_seq = 0;  // store-wide creation order: breaks ties between sessions of one millisecond
   int64_t last_seen_ms = 0;
   int64_t idle_ms = 0;  // idle TTL
   int64_t abs_deadline_ms = 0;

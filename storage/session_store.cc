@@ -60,6 +60,7 @@ void SessionStore::Apply(Followups& f) {
     std::lock_guard lock(stripe.mu);
     stripe.routes[key] = std::move(route);
   }
+  if (f.recorded && log_ != nullptr) log_->Notify();
   if (events_ != nullptr) {
     for (PendingEvent& event : f.events) events_->Schedule(std::move(event));
   }
@@ -73,8 +74,9 @@ void SessionStore::NoteObserved(const Shard& shard) {
 }
 
 void SessionStore::RecordSession(Shard& shard, uint64_t seq, const std::string& raw_handle,
-                                 const StoredSession* session) {
+                                 const StoredSession* session, Followups* followups) {
   if (log_ == nullptr) return;
+  followups->recorded = true;
   PendingWrite write{seq, session != nullptr ? PendingWrite::Kind::kPut : PendingWrite::Kind::kDelete,
                      raw_handle, session != nullptr ? EncodeSession(*session) : std::string()};
   write.column = Column::kSessions;
@@ -145,6 +147,7 @@ SessionStore::CreateResult SessionStore::Create(int64_t now_ms, const CreateOpti
   s.data.assign(o.data);
   s.id_hash = Sha256(id);
   s.created_ms = s.last_seen_ms = s.persisted_last_seen_ms = now_ms;
+  s.created_seq = next_created_seq_.fetch_add(1, std::memory_order_relaxed);
   s.idle_ms = o.idle_ms;
   s.abs_deadline_ms = now_ms + o.abs_ms;
   const uint32_t index = ShardOf(o.sub);
@@ -156,12 +159,12 @@ SessionStore::CreateResult SessionStore::Create(int64_t now_ms, const CreateOpti
     const uint64_t seq = NextSeq();
     if (o.max_per_sub > 0) {
       // The subject's live sessions, oldest first (expired ones are reclaimed on the way).
-      std::vector<std::pair<int64_t, std::string>> live;
+      std::vector<std::pair<std::pair<int64_t, uint64_t>, std::string>> live;  // ((created, seq), handle)
       if (auto it = shard.subjects.find(s.sub); it != shard.subjects.end()) {
         for (const std::string& h : std::vector<std::string>(it->second)) {
           const StoredSession& other = shard.sessions.at(h);
           if (other.LiveAt(now_ms)) {
-            live.emplace_back(other.created_ms, h);
+            live.emplace_back(std::make_pair(other.created_ms, other.created_seq), h);
           } else {
             Erase(shard, h, &f);
             expired_.fetch_add(1, std::memory_order_relaxed);
@@ -172,14 +175,14 @@ SessionStore::CreateResult SessionStore::Create(int64_t now_ms, const CreateOpti
       std::sort(live.begin(), live.end());
       for (size_t i = 0; !limited && live.size() - i >= o.max_per_sub; ++i) {
         const std::string& h = live[i].second;
-        RecordSession(shard, seq, h, nullptr);
+        RecordSession(shard, seq, h, nullptr, &f);
         RecordEvent(shard, seq, now_ms, EventLog::Escape(s.sub) + " " + Base64UrlEncode(h) + " evicted", &f);
         Erase(shard, h, &f);
         evicted_.fetch_add(1, std::memory_order_relaxed);
       }
     }
     if (!limited) {
-      RecordSession(shard, seq, s.handle, &s);
+      RecordSession(shard, seq, s.handle, &s, &f);
       f.add.emplace_back(IdRouteKey(s.id_hash), Route{s.handle, index});
       f.add.emplace_back(HandleRouteKey(s.handle), Route{s.handle, index});
       out->id = id;
@@ -215,14 +218,14 @@ bool SessionStore::WithLiveSession(int64_t now_ms, std::string_view id, Fn&& fn)
 
 bool SessionStore::Get(int64_t now_ms, std::string_view id, bool touch, View* out) {
   return WithLiveSession(now_ms, id,
-                         [&](Shard& shard, uint32_t, StoredSession& s, const Digest&, Followups&) {
+                         [&](Shard& shard, uint32_t, StoredSession& s, const Digest&, Followups& f) {
                            if (touch) {
                              s.last_seen_ms = now_ms;
                              shard.expiry.emplace(s.deadline_ms(), s.handle);
                              touches_.fetch_add(1, std::memory_order_relaxed);
                              if (now_ms - s.persisted_last_seen_ms >= kTouchCoalesceMs) {
                                s.persisted_last_seen_ms = now_ms;
-                               RecordSession(shard, NextSeq(), s.handle, &s);
+                               RecordSession(shard, NextSeq(), s.handle, &s, &f);
                              }
                            }
                            if (out != nullptr) *out = MakeView(s);
@@ -239,9 +242,9 @@ std::optional<int64_t> SessionStore::Touch(int64_t now_ms, std::string_view id) 
 
 bool SessionStore::SetData(int64_t now_ms, std::string_view id, std::string_view data) {
   return WithLiveSession(now_ms, id,
-                         [&](Shard& shard, uint32_t, StoredSession& s, const Digest&, Followups&) {
+                         [&](Shard& shard, uint32_t, StoredSession& s, const Digest&, Followups& f) {
                            s.data.assign(data);
-                           RecordSession(shard, NextSeq(), s.handle, &s);
+                           RecordSession(shard, NextSeq(), s.handle, &s, &f);
                            return true;
                          });
 }
@@ -264,7 +267,7 @@ std::optional<SessionStore::Renewed> SessionStore::Renew(int64_t now_ms, std::st
                     }
                     s.id_hash = Sha256(new_id);
                     f.add.emplace_back(IdRouteKey(s.id_hash), Route{s.handle, index});
-                    RecordSession(shard, NextSeq(), s.handle, &s);
+                    RecordSession(shard, NextSeq(), s.handle, &s, &f);
                     renewed = Renewed{new_id, Base64UrlEncode(s.handle)};
                     return true;
                   });
@@ -275,7 +278,7 @@ void SessionStore::RevokeLocked(Shard& shard, const std::string& raw_handle, int
                                 std::string_view reason, Followups* f) {
   const StoredSession& s = shard.sessions.at(raw_handle);
   const uint64_t seq = NextSeq();
-  RecordSession(shard, seq, raw_handle, nullptr);
+  RecordSession(shard, seq, raw_handle, nullptr, f);
   RecordEvent(shard, seq, now_ms,
               EventLog::Escape(s.sub) + " " + Base64UrlEncode(raw_handle) + " " + EventLog::Escape(reason),
               f);
@@ -315,7 +318,7 @@ bool SessionStore::RevokeHandle(int64_t now_ms, std::string_view handle, std::st
 std::vector<SessionStore::View> SessionStore::List(int64_t now_ms, std::string_view sub) {
   Shard& shard = shards_[ShardOf(sub)];
   Followups f;
-  std::vector<View> views;
+  std::vector<std::pair<std::pair<int64_t, uint64_t>, View>> ordered;  // ((created, seq), view)
   {
     std::lock_guard lock(shard.mu);
     auto it = shard.subjects.find(absl::string_view(sub.data(), sub.size()));
@@ -323,7 +326,7 @@ std::vector<SessionStore::View> SessionStore::List(int64_t now_ms, std::string_v
       for (const std::string& h : std::vector<std::string>(it->second)) {
         const StoredSession& s = shard.sessions.at(h);
         if (s.LiveAt(now_ms)) {
-          views.push_back(MakeView(s));
+          ordered.emplace_back(std::make_pair(s.created_ms, s.created_seq), MakeView(s));
         } else {
           Erase(shard, h, &f);
           expired_.fetch_add(1, std::memory_order_relaxed);
@@ -333,8 +336,10 @@ std::vector<SessionStore::View> SessionStore::List(int64_t now_ms, std::string_v
     NoteObserved(shard);
   }
   Apply(f);
-  std::sort(views.begin(), views.end(),
-            [](const View& a, const View& b) { return a.created_ms < b.created_ms; });
+  std::sort(ordered.begin(), ordered.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<View> views;
+  views.reserve(ordered.size());
+  for (auto& entry : ordered) views.push_back(std::move(entry.second));
   return views;
 }
 
@@ -354,7 +359,7 @@ size_t SessionStore::RevokeAll(int64_t now_ms, std::string_view sub, std::string
         const bool live = shard.sessions.at(h).LiveAt(now_ms);
         if (live && h == except_raw) continue;
         if (live) {
-          RecordSession(shard, seq, h, nullptr);
+          RecordSession(shard, seq, h, nullptr, &f);
           ++count;
         } else {
           expired_.fetch_add(1, std::memory_order_relaxed);
@@ -406,6 +411,10 @@ size_t SessionStore::RemoveExpired(int64_t now_ms, size_t limit_per_shard) {
 bool SessionStore::Load(std::string_view key, std::string_view value, int64_t now_ms) {
   StoredSession s;
   if (!DecodeSession(key, value, &s) || !s.LiveAt(now_ms)) return false;
+  // Later creations must sort after every loaded one.
+  uint64_t next = next_created_seq_.load(std::memory_order_relaxed);
+  while (s.created_seq >= next && !next_created_seq_.compare_exchange_weak(next, s.created_seq + 1)) {
+  }
   const uint32_t index = ShardOf(s.sub);
   Followups f;
   f.add.emplace_back(IdRouteKey(s.id_hash), Route{s.handle, index});

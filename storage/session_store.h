@@ -87,7 +87,8 @@ class SessionStore : public RecordSource {
   // REVOKE by id, or by handle (base64url): whether a live session was revoked.
   bool Revoke(int64_t now_ms, std::string_view id, std::string_view reason);
   bool RevokeHandle(int64_t now_ms, std::string_view handle, std::string_view reason);
-  // LIST: the subject's live sessions, oldest first.
+  // LIST: the subject's live sessions, oldest first (by creation; ties within a millisecond in the
+  // order they were created).
   std::vector<View> List(int64_t now_ms, std::string_view sub);
   // REVOKEALL: revokes every live session of `sub` except `except_handle` (base64url, may be empty);
   // one event; returns how many.
@@ -139,6 +140,7 @@ class SessionStore : public RecordSource {
     std::vector<RouteKey> remove;
     std::vector<std::pair<RouteKey, Route>> add;
     std::vector<PendingEvent> events;
+    bool recorded = false;  // records were added: wake the committer
   };
 
   static RouteKey IdRouteKey(const Digest& hash);
@@ -164,7 +166,8 @@ class SessionStore : public RecordSource {
   void RevokeLocked(Shard& shard, const std::string& raw_handle, int64_t now_ms, std::string_view reason,
                     Followups* f);
   // Records the session's current state (or, with `session` null, its deletion). REQUIRES: shard locked.
-  void RecordSession(Shard& shard, uint64_t seq, const std::string& raw_handle, const StoredSession* session);
+  void RecordSession(Shard& shard, uint64_t seq, const std::string& raw_handle, const StoredSession* session,
+                     Followups* followups);
   void RecordEvent(Shard& shard, uint64_t seq, int64_t now_ms, std::string fields, Followups* followups);
   uint64_t NextSeq() { return log_ != nullptr ? log_->NextSeq() : 0; }
   // Notes, for the caller's reply, a not-yet-durable record of `shard` it observed. REQUIRES: locked.
@@ -176,6 +179,7 @@ class SessionStore : public RecordSource {
   std::array<Shard, kShards> shards_;
   std::array<RouteStripe, kShards> stripes_;
   std::atomic<uint64_t> created_{0}, revoked_{0}, expired_{0}, evicted_{0}, touches_{0};
+  std::atomic<uint64_t> next_created_seq_{1};
 };
 
 }  // namespace latchkey
