@@ -44,6 +44,7 @@ bool DecodeSession(std::string_view key, std::string_view value, StoredSession* 
     if (!GetFixed64(&value, &t)) return false;
   }
   s->created_seq = times[5];
+  if (!value.empty() || key.size() != kSessionHandleBytes) return false;  // not a record we wrote
   s->handle.assign(key);
   s->sub.assign(sub);
   s->client.assign(client);

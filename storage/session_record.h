@@ -19,6 +19,9 @@
 
 namespace latchkey {
 
+// Handles are this many random bytes (16 base64url characters).
+inline constexpr size_t kSessionHandleBytes = 12;
+
 struct StoredSession {
   std::string handle;  // 12 random bytes (shown base64url); the record key
   std::string sub;

@@ -11,7 +11,6 @@ namespace latchkey {
 namespace {
 
 constexpr size_t kIdBytes = 32;
-constexpr size_t kHandleBytes = 12;
 
 std::string NewId() {
   return "s1_" + Base64UrlEncode(RandomBytes(kIdBytes));
@@ -141,7 +140,7 @@ SessionStore::View SessionStore::MakeView(const StoredSession& s) {
 SessionStore::CreateResult SessionStore::Create(int64_t now_ms, const CreateOptions& o, Created* out) {
   StoredSession s;
   const std::string id = NewId();
-  s.handle = RandomBytes(kHandleBytes);
+  s.handle = RandomBytes(kSessionHandleBytes);
   s.sub.assign(o.sub);
   s.client.assign(o.client);
   s.data.assign(o.data);
@@ -217,21 +216,21 @@ bool SessionStore::WithLiveSession(int64_t now_ms, std::string_view id, Fn&& fn)
 }
 
 bool SessionStore::Get(int64_t now_ms, std::string_view id, bool touch, View* out) {
-  return WithLiveSession(now_ms, id,
-                         [&](Shard& shard, uint32_t, StoredSession& s, const Digest&, Followups& f) {
-                           if (touch) {
-                             s.last_seen_ms = now_ms;
-                             shard.expiry.emplace(s.deadline_ms(), s.handle);
-                             touches_.fetch_add(1, std::memory_order_relaxed);
-                             if (now_ms - s.persisted_last_seen_ms >= kTouchCoalesceMs) {
-                               s.persisted_last_seen_ms = now_ms;
-                               RecordSession(shard, NextSeq(), s.handle, &s, &f);
-                             }
-                           }
-                           if (out != nullptr) *out = MakeView(s);
-                           NoteObserved(shard);
-                           return true;
-                         });
+  return WithLiveSession(
+      now_ms, id, [&](Shard& shard, uint32_t, StoredSession& s, const Digest&, Followups& f) {
+        if (touch) {
+          s.last_seen_ms = std::max(s.last_seen_ms, now_ms);  // a late clock never pulls it back
+          shard.expiry.emplace(s.deadline_ms(), s.handle);
+          touches_.fetch_add(1, std::memory_order_relaxed);
+          if (now_ms - s.persisted_last_seen_ms >= kTouchCoalesceMs) {
+            s.persisted_last_seen_ms = s.last_seen_ms;
+            RecordSession(shard, NextSeq(), s.handle, &s, &f);
+          }
+        }
+        if (out != nullptr) *out = MakeView(s);
+        NoteObserved(shard);
+        return true;
+      });
 }
 
 std::optional<int64_t> SessionStore::Touch(int64_t now_ms, std::string_view id) {
@@ -297,7 +296,7 @@ bool SessionStore::Revoke(int64_t now_ms, std::string_view id, std::string_view 
 
 bool SessionStore::RevokeHandle(int64_t now_ms, std::string_view handle, std::string_view reason) {
   auto raw = Base64UrlDecode(handle);
-  if (!raw || raw->size() != kHandleBytes) return false;
+  if (!raw || raw->size() != kSessionHandleBytes) return false;
   auto route = FindRoute(HandleRouteKey(*raw));
   if (!route) return false;
   Shard& shard = shards_[route->shard];
