@@ -22,8 +22,6 @@ namespace latchkey {
 namespace {
 
 using session_test::Decode;
-using session_test::kHour;
-using session_test::kMinute;
 using session_test::kNow;
 using session_test::kSecond;
 using session_test::RawHandle;

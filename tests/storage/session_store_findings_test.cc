@@ -1,5 +1,6 @@
-// Regression tests for SessionStore defects found by review: same-millisecond creation order, records
-// with trailing bytes or a key that is not a handle, and a late clock pulling a deadline back.
+// Regression tests for the SessionStore defects the unit tests found (fixed in 72747b5): records with
+// trailing bytes or a key that is not a 12-byte handle decoded as sessions, and a TOUCH carrying an
+// earlier clock pulled last_seen (and the idle deadline) backwards.
 #include <gtest/gtest.h>
 
 #include <string>

@@ -15,7 +15,6 @@
 namespace latchkey {
 namespace {
 
-using session_test::Decode;
 using session_test::kHour;
 using session_test::kMinute;
 using session_test::kNow;
