@@ -30,7 +30,7 @@ redis-server --port "$RPORT" --bind 127.0.0.1 --save '' --appendonly yes --appen
   >"$tmp/redis.log" 2>&1 &
 RPID=$!
 mkdir -p "$tmp/lk"
-"$LK_BIN" --port "$LPORT" --bind 127.0.0.1 --dir "$tmp/lk" --fsync everysec --loglevel warning >"$tmp/lk.log" 2>&1 &
+"$LK_BIN" --port "$LPORT" --bind 127.0.0.1 --dir "$tmp/lk" --io-threads "${IO_THREADS:-0}" --fsync everysec --loglevel warning >"$tmp/lk.log" 2>&1 &
 LPID=$!
 trap 'kill $RPID $LPID 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"' EXIT
 wait_ping "$RPORT"

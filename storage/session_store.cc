@@ -48,7 +48,7 @@ std::optional<SessionStore::Route> SessionStore::FindRoute(const RouteKey& key) 
   return it->second;
 }
 
-void SessionStore::Apply(Followups& f) {
+void SessionStore::ApplyRoutes(Followups& f) {
   for (const RouteKey& key : f.remove) {
     RouteStripe& stripe = StripeOf(key);
     std::lock_guard lock(stripe.mu);
@@ -59,6 +59,12 @@ void SessionStore::Apply(Followups& f) {
     std::lock_guard lock(stripe.mu);
     stripe.routes[key] = std::move(route);
   }
+  f.remove.clear();
+  f.add.clear();
+}
+
+void SessionStore::Apply(Followups& f) {
+  ApplyRoutes(f);  // anything left (none when every locked section applied its own)
   if (f.recorded && log_ != nullptr) log_->Notify();
   if (events_ != nullptr) {
     for (PendingEvent& event : f.events) events_->Schedule(std::move(event));
@@ -190,6 +196,7 @@ SessionStore::CreateResult SessionStore::Create(int64_t now_ms, const CreateOpti
       out->abs_deadline_ms = s.abs_deadline_ms;
       Insert(shard, std::move(s));
     }
+    ApplyRoutes(f);
   }
   Apply(f);  // never under the shard lock: publishing an event may reach a connection
   if (limited) return CreateResult::kLimit;
@@ -210,6 +217,7 @@ bool SessionStore::WithLiveSession(int64_t now_ms, std::string_view id, Fn&& fn)
     if (StoredSession* s = FindLive(shard, route->handle, hash, now_ms, &f)) {
       found = fn(shard, route->shard, *s, hash, f);
     }
+    ApplyRoutes(f);
   }
   Apply(f);
   return found;
@@ -309,6 +317,7 @@ bool SessionStore::RevokeHandle(int64_t now_ms, std::string_view handle, std::st
       RevokeLocked(shard, *raw, now_ms, reason, &f);
       revoked = true;
     }
+    ApplyRoutes(f);
   }
   Apply(f);
   return revoked;
@@ -333,6 +342,7 @@ std::vector<SessionStore::View> SessionStore::List(int64_t now_ms, std::string_v
       }
     }
     NoteObserved(shard);
+    ApplyRoutes(f);
   }
   Apply(f);
   std::sort(ordered.begin(), ordered.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
@@ -371,6 +381,7 @@ size_t SessionStore::RevokeAll(int64_t now_ms, std::string_view sub, std::string
         RecordEvent(shard, seq, now_ms, std::move(fields), &f);
       }
     }
+    ApplyRoutes(f);
   }
   Apply(f);
   revoked_.fetch_add(count, std::memory_order_relaxed);
@@ -400,6 +411,7 @@ size_t SessionStore::RemoveExpired(int64_t now_ms, size_t limit_per_shard) {
         shard.expiry.swap(fresh);
       }
       removed += here;
+      ApplyRoutes(f);
     }
     Apply(f);
   }
@@ -422,6 +434,7 @@ bool SessionStore::Load(std::string_view key, std::string_view value, int64_t no
   {
     std::lock_guard lock(shards_[index].mu);
     Insert(shards_[index], std::move(s));
+    ApplyRoutes(f);
   }
   Apply(f);
   return true;
@@ -480,6 +493,7 @@ void SessionStore::Undo(const PendingWrite& record, DurableStore& store) {
       f.add.emplace_back(HandleRouteKey(on_disk.handle), Route{on_disk.handle, *index});
       Insert(shard, std::move(on_disk));
     }
+    ApplyRoutes(f);
   }
   f.events.clear();
   Apply(f);

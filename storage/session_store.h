@@ -5,9 +5,9 @@
 // Layout. Sessions live in 64 shards chosen by their subject, so everything about one subject (its
 // sessions, its index, the MAXPERSUB cap, REVOKEALL) is decided under one lock: commands on one
 // session or one subject are linearizable. Ids and handles are found through a separate striped
-// route table (SHA-256(id) or handle → shard and handle). Routes are read and changed only without a
-// shard lock held, and a route is only a hint: the shard re-checks the id against the session, so a
-// route to a session that is gone (revoked, expired, renewed past its grace) answers "no session".
+// route table (SHA-256(id) or handle → shard and handle). Routes change only under the owning shard's
+// lock and are read without one, so a route is only a hint: the shard re-checks the id against the session,
+// so a route to a session that is gone (revoked, expired, renewed past its grace) answers "no session".
 //
 // Durability. Each mutation records the session's record (or its deletion) and, for revocations,
 // its event (event_log.h) with one write sequence number while holding the shard lock: the session,
@@ -135,7 +135,8 @@ class SessionStore : public RecordSource {
     std::mutex mu;
     absl::flat_hash_map<RouteKey, Route> routes;
   };
-  // Route changes decided under a shard lock, applied after it is released.
+  // What a locked section decided beyond the shard: route changes (applied before unlocking), and
+  // the committer wake-up and events (after).
   struct Followups {
     std::vector<RouteKey> remove;
     std::vector<std::pair<RouteKey, Route>> add;
@@ -148,6 +149,10 @@ class SessionStore : public RecordSource {
   uint32_t ShardOf(std::string_view sub) const;
   RouteStripe& StripeOf(const RouteKey& key);
   std::optional<Route> FindRoute(const RouteKey& key);
+  // Route changes are applied while the shard lock is still held (stripe locks nest inside shard
+  // locks, never the other way round), so two commands on one session cannot leave a stale route.
+  void ApplyRoutes(Followups& followups);
+  // After the shard lock is released: wakes the committer and schedules the events.
   void Apply(Followups& followups);
 
   // Runs `fn(shard, shard index, session, SHA-256(id), followups)` under the shard lock on the live

@@ -5,6 +5,8 @@
 
 #include "server/command_context.h"
 #include "storage/numbers.h"
+#include "storage/secrets.h"
+#include "storage/session_record.h"
 
 namespace latchkey {
 namespace {
@@ -138,7 +140,7 @@ void Renew(CommandContext& ctx) {
 bool ReasonArg(CommandContext& ctx, size_t j, std::string_view* reason) {
   if (j == ctx.argc()) return true;
   if (j + 2 == ctx.argc() && EqualsIgnoreCase(ctx.arg(j), "reason")) {
-    *reason = ctx.arg(j + 1);
+    if (!ctx.arg(j + 1).empty()) *reason = ctx.arg(j + 1);  // an empty reason means the default
     return true;
   }
   ctx.ReplySyntaxError();
@@ -167,6 +169,9 @@ void RevokeAll(CommandContext& ctx) {
   size_t j = 2;
   if (j + 1 < ctx.argc() && EqualsIgnoreCase(ctx.arg(j), "except")) {
     except = ctx.arg(j + 1);
+    auto raw = Base64UrlDecode(except);
+    if (!raw || raw->size() != kSessionHandleBytes)
+      return ctx.reply.Error("ERR EXCEPT expects a session handle");
     j += 2;
   }
   if (!ReasonArg(ctx, j, &reason)) return;
