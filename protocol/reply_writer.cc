@@ -1,15 +1,29 @@
 #include "protocol/reply_writer.h"
 
 #include <algorithm>
+#include <charconv>
 
 #include "storage/numbers.h"
 
 namespace latchkey {
 
+namespace {
+
+// "<type><decimal>\r\n" into `buf` (at least 24 bytes); returns its length.
+size_t FormatLine(char* buf, char type, int64_t value) {
+  buf[0] = type;
+  char* end = std::to_chars(buf + 1, buf + 22, value).ptr;
+  end[0] = '\r';
+  end[1] = '\n';
+  return static_cast<size_t>(end + 2 - buf);
+}
+
+}  // namespace
+
+// Each element is appended in as few appends as possible: replies are built on every command.
 void ReplyWriter::Header(char type, size_t n) {
-  out_->push_back(type);
-  AppendInt64(out_, static_cast<int64_t>(n));
-  out_->append("\r\n");
+  char buf[24];
+  out_->append(buf, FormatLine(buf, type, static_cast<int64_t>(n)));
 }
 
 void ReplyWriter::Simple(std::string_view text) {
@@ -30,15 +44,15 @@ void ReplyWriter::Error(std::string_view text) {
 }
 
 void ReplyWriter::Integer(int64_t value) {
-  out_->push_back(':');
-  AppendInt64(out_, value);
-  out_->append("\r\n");
+  char buf[24];
+  out_->append(buf, FormatLine(buf, ':', value));
 }
 
 void ReplyWriter::Bulk(std::string_view value) {
-  Header('$', value.size());
-  out_->append(value);
-  out_->append("\r\n");
+  char buf[24];
+  const size_t header = FormatLine(buf, '$', static_cast<int64_t>(value.size()));
+  out_->reserve(out_->size() + header + value.size() + 2);
+  out_->append(buf, header).append(value).append("\r\n", 2);
 }
 
 void ReplyWriter::Null() {
