@@ -163,8 +163,8 @@ Status Server::Start() {
     spdlog::warn("received {}, scheduling shutdown", signal == SIGINT ? "SIGINT" : "SIGTERM");
     RequestShutdown();
   });
-  expiry_timer_ = std::make_unique<asio::steady_timer>(main);
-  ScheduleActiveExpiry();
+  state_->active_expiry = std::make_unique<ActiveExpiry>(state_->keyspace, state_->sessions.get());
+  expiry_thread_ = std::thread([this] { RunActiveExpiry(); });
   for (auto& t : threads_) t->Run();
   spdlog::info("Latchkey ready to accept connections on port {} ({} I/O threads)", state_->tcp_port,
                threads_.size());
@@ -220,21 +220,19 @@ void Server::OnAccepted(tcp::socket socket, IoThread& thread) {
   });
 }
 
-void Server::ScheduleActiveExpiry() {
-  const int hz = config_.hz();
-  expiry_timer_->expires_after(std::chrono::microseconds(1000000 / (hz > 0 ? hz : 10)));
-  expiry_timer_->async_wait([this](const boost::system::error_code& ec) {
-    if (ec || state_->shutting_down) return;
-    // Simple active expiry: every tick, each shard drops up to a bounded number of expired keys, in
-    // deadline order. The expiry-engine work replaces the fixed bound with a time budget.
-    const size_t per_shard = 20 * static_cast<size_t>(config_.active_expire_effort());
-    const int64_t now = NowMs();
-    for (int i = 0; i < state_->keyspace.num_databases(); ++i) {
-      state_->keyspace.db(i).RemoveExpired(now, per_shard);
-    }
-    if (state_->sessions != nullptr) state_->sessions->RemoveExpired(now, per_shard);
-    ScheduleActiveExpiry();
-  });
+void Server::RunActiveExpiry() {
+  ActiveExpiry& expiry = *state_->active_expiry;
+  std::unique_lock lock(expiry_mu_);
+  while (!expiry_stop_) {
+    // Read live: CONFIG SET hz / active-expire-effort take effect at the next cycle.
+    const int hz = std::max(1, config_.hz());
+    const int64_t period_us = 1000000 / hz;
+    const int64_t budget_us = period_us * (25 + 2 * (config_.active_expire_effort() - 1)) / 100;
+    lock.unlock();
+    expiry.RunCycle(NowMs(), budget_us);
+    lock.lock();
+    expiry_cv_.wait_for(lock, std::chrono::microseconds(period_us), [this] { return expiry_stop_; });
+  }
 }
 
 void Server::RequestShutdown() {
@@ -243,13 +241,20 @@ void Server::RequestShutdown() {
     boost::system::error_code ec;
     for (auto& a : acceptors_) a->close(ec);
     if (signals_) signals_->cancel(ec);
-    if (expiry_timer_) expiry_timer_->cancel();
     for (auto& t : threads_) t->Stop();
   });
 }
 
 void Server::Wait() {
   for (auto& t : threads_) t->Join();
+  if (expiry_thread_.joinable()) {
+    {
+      std::lock_guard lock(expiry_mu_);
+      expiry_stop_ = true;
+    }
+    expiry_cv_.notify_one();
+    expiry_thread_.join();
+  }
   // Every connection is closed: commit and sync what they wrote, then close RocksDB.
   {
     std::lock_guard lock(state_->bgsave_mu);

@@ -5,7 +5,10 @@
 // Thread-safety: Start() and Wait() from the main thread; RequestShutdown() from anywhere.
 #pragma once
 
+#include <condition_variable>
 #include <memory>
+#include <mutex>
+#include <thread>
 #include <vector>
 
 #include "server/asio.h"
@@ -33,7 +36,8 @@ class Server {
   // Creates the event log and the session store, and loads them from disk.
   Status OpenDomainStores();
   void Accept(size_t acceptor_index);
-  void ScheduleActiveExpiry();
+  // The expiry thread: `hz` cycles a second of ActiveExpiry, each within its time budget.
+  void RunActiveExpiry();
   void OnAccepted(tcp::socket socket, IoThread& thread);
 
   Config& config_;
@@ -41,7 +45,10 @@ class Server {
   std::vector<std::unique_ptr<IoThread>> threads_;
   std::vector<std::unique_ptr<tcp::acceptor>> acceptors_;
   std::unique_ptr<asio::signal_set> signals_;
-  std::unique_ptr<asio::steady_timer> expiry_timer_;
+  std::thread expiry_thread_;
+  std::mutex expiry_mu_;
+  std::condition_variable expiry_cv_;
+  bool expiry_stop_ = false;  // guarded by expiry_mu_
   size_t next_thread_ = 0;
 };
 

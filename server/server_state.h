@@ -21,6 +21,7 @@
 #include "server/pubsub.h"
 #include "server/slowlog.h"
 #include "server/stats.h"
+#include "storage/active_expiry.h"
 #include "storage/commit_pipeline.h"
 #include "storage/durable_store.h"
 #include "storage/event_log.h"
@@ -63,6 +64,7 @@ struct ServerState {
   // Domain stores (set up with the durability above; null until then).
   std::unique_ptr<EventLog> events;
   std::unique_ptr<SessionStore> sessions;
+  std::unique_ptr<ActiveExpiry> active_expiry;  // set when serving starts
   DurableStore::LoadStats session_load_stats;
   DurableStore::LoadStats load_stats;
   std::atomic<bool> bgsave_in_progress{false};

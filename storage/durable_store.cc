@@ -163,7 +163,8 @@ Status DurableStore::ForEach(Column c,
 }
 
 Status DurableStore::ReadRecord(Column c, std::string_view key, std::string* value, bool* found) {
-  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), column(c), rocksdb::Slice(key.data(), key.size()), value);
+  rocksdb::Status s =
+      db_->Get(rocksdb::ReadOptions(), column(c), rocksdb::Slice(key.data(), key.size()), value);
   *found = s.ok();
   return s.IsNotFound() ? Status::Ok() : FromRocks(s);
 }

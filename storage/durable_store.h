@@ -46,7 +46,8 @@ class DurableStore {
   Status Load(Keyspace& keyspace, int64_t now_ms, LoadStats* stats);
 
   // Calls `visit(key, value)` for every record of `column` (domain stores load this way).
-  Status ForEach(Column column, const std::function<void(std::string_view key, std::string_view value)>& visit);
+  Status ForEach(Column column,
+                 const std::function<void(std::string_view key, std::string_view value)>& visit);
   // Reads one record of `column`; *found false when absent.
   Status ReadRecord(Column column, std::string_view key, std::string* value, bool* found);
   // Deletes records of `column` now, outside the commit pipeline (expired records found at load).

@@ -43,6 +43,8 @@ class ExpiryHeap {
 
   // The node with the earliest deadline, or nullptr.
   KeyNode* Top() const { return nodes_.empty() ? nullptr : nodes_.front(); }
+  // The entry at position `i` (0 <= i < size()), in no particular order but the heap's: for sampling.
+  KeyNode* At(size_t i) const { return nodes_[i]; }
   size_t size() const { return nodes_.size(); }
   void Clear() { nodes_.clear(); }
   void Swap(ExpiryHeap& other) { nodes_.swap(other.nodes_); }

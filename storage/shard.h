@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "storage/expiry_heap.h"
+#include "storage/expiry_stats.h"
 #include "storage/key_table.h"
 #include "storage/shard_mutex.h"
 #include "storage/watch_flag.h"
@@ -42,11 +43,13 @@ struct Shard {
   }
 
   // Removes up to `limit` keys whose deadline is before `now_ms`; returns how many were removed.
-  size_t RemoveExpired(int64_t now_ms, size_t limit) {
+  // With `lags`, records each one's reclamation lag (now - deadline).
+  size_t RemoveExpired(int64_t now_ms, size_t limit, LagHistogram* lags = nullptr) {
     size_t removed = 0;
     while (removed < limit) {
       KeyNode* top = expiry.Top();
       if (top == nullptr || !IsExpired(*top, now_ms)) break;
+      if (lags != nullptr) lags->Add(now_ms - top->expire_at_ms);
       EraseNode(top);
       ++removed;
     }

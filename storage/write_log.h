@@ -36,7 +36,7 @@ struct PendingWrite {
   Kind kind = Kind::kPut;
   std::string key;
   std::string value;
-  uint32_t step = 0;  // order among records of one transaction (WriteLog::SequenceGroup)
+  uint32_t step = 0;            // order among records of one transaction (WriteLog::SequenceGroup)
   Column column = Column::kKv;  // for kPut and kDelete
 };
 

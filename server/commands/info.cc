@@ -110,6 +110,16 @@ void StatsSection(CommandContext& ctx, std::string& out) {
       s.Sum(&ThreadStats::net_output_bytes), s.Sum(&ThreadStats::rejected_connections), expired,
       s.Sum(&ThreadStats::keyspace_hits), s.Sum(&ThreadStats::keyspace_misses),
       s.Sum(&ThreadStats::error_replies));
+  if (ctx.server.active_expiry != nullptr) {
+    const ExpiryStats& e = ctx.server.active_expiry->stats();
+    const uint32_t stale = e.stale_perc_x100.load();
+    out += fmt::format(
+        "expired_stale_perc:{}.{:02}\r\nexpired_time_cap_reached_count:{}\r\nexpire_cycle_cpu_milliseconds:{}"
+        "\r\n"
+        "expire_cycles:{}\r\nexpire_lag_p50_ms:{}\r\nexpire_lag_p99_ms:{}\r\nevicted_keys:0\r\n",
+        stale / 100, stale % 100, e.time_cap_reached.load(), e.cpu_us.load() / 1000, e.cycles.load(),
+        e.lags.Quantile(0.5), e.lags.Quantile(0.99));
+  }
 }
 
 void KeyspaceSection(CommandContext& ctx, std::string& out) {
