@@ -6,6 +6,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "server/keyspace_events.h"
+#include "storage/expiry_notices.h"
 #include "storage/numbers.h"
 
 namespace latchkey {
@@ -236,6 +238,18 @@ Config::Config() {
           "log commands slower than this many microseconds (-1: never)");
   integer("slowlog-max-len", true, 0, INT64_MAX, &slowlog_max_len_, "slow log entries kept");
   text("fsync", true, &fsync_, {"always", "everysec", "no"}, "when the write-ahead log is synced");
+  Register({"notify-keyspace-events", true,
+            "keyspace notifications (Redis's flag letters); Latchkey publishes the expired event (x)",
+            [this](std::string_view v) {
+              int flags = 0;
+              std::string error;
+              if (!ParseKeyspaceEvents(v, &flags, &error)) return Status::Err(error);
+              keyspace_events_ = flags;
+              ExpiryNotices::SetEnabled((flags & kNotifyExpired) &&
+                                        (flags & (kNotifyKeyspace | kNotifyKeyevent)));
+              return Status::Ok();
+            },
+            [this] { return FormatKeyspaceEvents(keyspace_events_); }});
   text("revocation-channel", true, &revocation_channel_, {}, "pub/sub channel of revocation events");
   integer("max-token-lifetime", true, 1, INT32_MAX, &max_token_lifetime_s_,
           "seconds revocation events (and default watermarks) are kept");

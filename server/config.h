@@ -80,6 +80,7 @@ class Config {
   std::string fsync() const;
   std::string revocation_channel() const;
   int64_t max_token_lifetime_s() const { return max_token_lifetime_s_; }
+  int keyspace_events() const { return keyspace_events_; }  // KeyspaceEventFlag bits
   bool enable_debug_command() const { return enable_debug_command_; }
 
   // Runs `callback` with the new value after every successful Set of directive `name`.
@@ -102,6 +103,7 @@ class Config {
   std::string fsync_;
   std::string revocation_channel_;
   std::atomic<int64_t> max_token_lifetime_s_{86400};
+  std::atomic<int> keyspace_events_{0};
   std::vector<std::pair<std::string, std::function<void(const std::string&)>>> on_change_;
 
   std::atomic<int> port_{6379};

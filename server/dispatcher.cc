@@ -4,7 +4,10 @@
 #include <string>
 #include <vector>
 
+#include "server/keyspace_events.h"
 #include "storage/clock.h"
+#include "storage/expiry_notices.h"
+#include "storage/transaction_scope.h"
 
 namespace latchkey {
 namespace {
@@ -142,6 +145,8 @@ void Dispatch(ServerState& server, Session& session, ReplyWriter& reply, ThreadS
   if (failed && spec->fullname != "exec") stats.Add(stats.error_replies);  // EXEC's were counted inside
   stats.RecordCall(spec->id, duration_ns, failed);
   if (server.monitors.active()) FeedMonitors(server, session, *spec, args);
+  // Inside EXEC the transaction's locks are still held: EXEC itself publishes when it is done.
+  if (ExpiryNotices::pending() && TransactionScope::current() == nullptr) PublishExpiryNotices(server);
   const int64_t slower_than = server.config.slowlog_slower_than_us();
   if (slower_than >= 0 && !(spec->flags & kCmdNoAuth)) {  // AUTH/HELLO carry secrets: never logged
     const int64_t duration = duration_ns / 1000;

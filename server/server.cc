@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "server/connection.h"
+#include "server/keyspace_events.h"
 #include "spdlog/spdlog.h"
 #include "storage/clock.h"
 
@@ -230,6 +231,7 @@ void Server::RunActiveExpiry() {
     const int64_t budget_us = period_us * (25 + 2 * (config_.active_expire_effort() - 1)) / 100;
     lock.unlock();
     expiry.RunCycle(NowMs(), budget_us);
+    PublishExpiryNotices(*state_);
     lock.lock();
     expiry_cv_.wait_for(lock, std::chrono::microseconds(period_us), [this] { return expiry_stop_; });
   }

@@ -93,8 +93,7 @@ KeyNode* KeyAccess::Peek(std::string_view key) {
   if (node == nullptr) return nullptr;
   if (IsExpired(*node, now_ms_)) {
     // Lazy expiry is not recorded: loading skips expired records and compaction drops them.
-    s.EraseNode(node);
-    ++s.expired_keys;
+    s.ReclaimExpired(node);
     return nullptr;
   }
   return node;

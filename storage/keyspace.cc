@@ -141,6 +141,7 @@ Keyspace::Keyspace(int num_databases) {
   for (int i = 0; i < num_databases; ++i) {
     databases_.push_back(std::make_unique<Database>());
     databases_.back()->physical_id_ = static_cast<uint16_t>(i);
+    for (size_t s = 0; s < Database::kShards; ++s) databases_.back()->shards_[s].db_index = i;
   }
 }
 

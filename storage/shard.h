@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "storage/expiry_heap.h"
+#include "storage/expiry_notices.h"
 #include "storage/expiry_stats.h"
 #include "storage/key_table.h"
 #include "storage/shard_mutex.h"
@@ -27,6 +28,7 @@ struct Shard {
   uint64_t last_seq = 0;              // sequence number of the newest record ever added here
   uint64_t undone_seq = 0;            // newest record here undone after a failed commit (memory = disk)
   WatcherMap watchers;                // WATCH: clients watching keys of this shard
+  int db_index = 0;                   // the database (SELECT index) this shard belongs to
 
   // Removes `node` from the table and the expiry index.
   void EraseNode(KeyNode* node) {
@@ -50,11 +52,17 @@ struct Shard {
       KeyNode* top = expiry.Top();
       if (top == nullptr || !IsExpired(*top, now_ms)) break;
       if (lags != nullptr) lags->Add(now_ms - top->expire_at_ms);
-      EraseNode(top);
+      ReclaimExpired(top);
       ++removed;
     }
-    expired_keys += removed;
     return removed;
+  }
+
+  // Removes `node` because its deadline passed: counts it and queues its expiry notice.
+  void ReclaimExpired(KeyNode* node) {
+    ExpiryNotices::Add(db_index, node->key());
+    EraseNode(node);
+    ++expired_keys;
   }
 };
 

@@ -6,7 +6,9 @@
   (argument quoting and escaping, the database shown, redaction of AUTH and HELLO AUTH, admin commands
   left out, the monitoring client's own restrictions);
 - CLIENT LIST / CLIENT KILL TYPE: a subscriber, a client inside MULTI and a monitor show the same
-  flags, sub/psub/multi counts and last command, and TYPE filters select the same clients.
+  flags, sub/psub/multi counts and last command, and TYPE filters select the same clients;
+- keyspace notifications for expiry (notify-keyspace-events KEx): the same expired events, on the
+  keyevent and keyspace channels, for keys reclaimed lazily (a GET) and by active expiry.
 
 Usage: client_state_vs_redis.py --latchkey PATH [--redis /usr/bin/redis-server]
 """
@@ -94,6 +96,36 @@ def client_list_view(port):
     return "\n".join(view) + "\n"
 
 
+def expired_events(port):
+    """The expired notifications both kinds of reclamation produce, sorted (their order across
+    channels and between lazy and active expiry is not part of the contract)."""
+    subprocess.run(["redis-cli", "-p", str(port), "config", "set", "notify-keyspace-events", "KEx"],
+                   capture_output=True, check=True)
+    sub = socket.create_connection(("127.0.0.1", port))
+    sub.sendall(b"PSUBSCRIBE __key*@0__:*\r\n")
+    time.sleep(0.1)
+    cli = socket.create_connection(("127.0.0.1", port))
+    cli.sendall(b"SET lazy v PX 50\r\nSET active v PX 50\r\nSET stays v\r\n")
+    time.sleep(0.08)
+    cli.sendall(b"GET lazy\r\n")  # reclaimed by this read
+    time.sleep(1.0)  # `active` is reclaimed by the background cycle
+    sub.settimeout(0.5)
+    data = b""
+    try:
+        while True:
+            chunk = sub.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    except socket.timeout:
+        pass
+    sub.close()
+    cli.close()
+    messages = re.findall(rb"\*4\r\n\$8\r\npmessage\r\n\$\d+\r\n[^\r]*\r\n\$\d+\r\n([^\r]*)\r\n\$\d+\r\n([^\r]*)\r\n",
+                          data)
+    return "".join(sorted(f"event {c.decode()} {m.decode()}\n" for c, m in messages))
+
+
 def normalize(data):
     text = data.decode("latin-1")
     text = re.sub(r"\+\d+\.\d{6} \[(\d+) 127\.0\.0\.1:\d+\]", r"+<time> [\1 <client>]", text)
@@ -111,7 +143,7 @@ def main():
             port = free_port()
             proc = start(argv, port, d)
             try:
-                outputs[name] = normalize(feed(port)) + client_list_view(port)
+                outputs[name] = normalize(feed(port)) + client_list_view(port) + expired_events(port)
             finally:
                 proc.terminate()
                 proc.wait(timeout=10)
@@ -122,7 +154,11 @@ def main():
     if lines < 10:
         print("too few lines in the feed, the test did not exercise MONITOR:\n" + outputs["redis"])
         return 1
-    print(f"MONITOR feeds and CLIENT LIST views agree ({lines} feed lines)")
+    events = outputs["redis"].count("event ")
+    if events != 4:
+        print("expected 4 expired events (2 keys x keyevent/keyspace), got:\n" + outputs["redis"])
+        return 1
+    print(f"MONITOR feeds, CLIENT LIST views and expired events agree ({lines} feed lines, {events} events)")
     return 0
 
 
