@@ -43,7 +43,7 @@ class LagHistogram {
 
 struct ExpiryStats {
   std::atomic<uint64_t> cycles{0};
-  std::atomic<uint64_t> time_cap_reached{0};  // cycles that stopped with expired entries left
+  std::atomic<uint64_t> time_cap_reached{0};  // cycles stopped by their budget before the end of the round
   std::atomic<uint64_t> cpu_us{0};            // thread CPU time spent in cycles
   std::atomic<uint32_t> stale_perc_x100{0};   // estimated % of expiring keys overdue, times 100
   LagHistogram lags;
