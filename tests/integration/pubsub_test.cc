@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "resp3_client.h"
 #include "server_process.h"
 
 namespace latchkey::testing {
@@ -36,15 +37,6 @@ double Now() {
 void SetReadTimeout(redisContext* c, int seconds) {
   timeval tv{seconds, 0};
   ASSERT_EQ(redisSetTimeout(c, tv), REDIS_OK);
-}
-
-Reply NextReply(redisContext* c) {
-  void* raw = nullptr;
-  if (redisGetReply(c, &raw) != REDIS_OK) {
-    ADD_FAILURE() << "no reply: " << c->errstr;
-    return nullptr;
-  }
-  return Reply(static_cast<redisReply*>(raw));
 }
 
 std::string Str(const redisReply* r) {
@@ -97,127 +89,6 @@ bool NumSubBecomes(redisContext* c, const std::string& channel, int64_t want, do
   }
   return false;
 }
-
-// One RESP3 frame, any type. Aggregates (array, push, map, set) keep their children in `elems`
-// (a map as key, value, key, value...); simple strings, errors, bulk strings and doubles keep their
-// text in `str`; integers and booleans their value in `integer`.
-struct Frame {
-  char type = 0;
-  std::string str;
-  int64_t integer = 0;
-  std::vector<Frame> elems;
-  bool null = false;
-};
-
-// Parses one frame from buf[*pos...]; nullopt (and *pos unchanged) if the frame is not complete yet.
-std::optional<Frame> ParseFrame(const std::string& buf, size_t* pos) {
-  size_t at = *pos;
-  if (at >= buf.size()) return std::nullopt;
-  const size_t eol = buf.find("\r\n", at);
-  if (eol == std::string::npos) return std::nullopt;
-  Frame f;
-  f.type = buf[at];
-  const std::string line = buf.substr(at + 1, eol - at - 1);
-  at = eol + 2;
-  switch (f.type) {
-    case '+':
-    case '-':
-    case ',':
-    case '(':
-      f.str = line;
-      break;
-    case ':':
-      f.integer = std::stoll(line);
-      break;
-    case '#':
-      f.integer = line == "t" ? 1 : 0;
-      break;
-    case '_':
-      f.null = true;
-      break;
-    case '$':
-    case '=':
-    case '!': {
-      const int64_t len = std::stoll(line);
-      if (len < 0) {
-        f.null = true;
-        break;
-      }
-      if (buf.size() < at + static_cast<size_t>(len) + 2) return std::nullopt;
-      f.str = buf.substr(at, static_cast<size_t>(len));
-      at += static_cast<size_t>(len) + 2;
-      break;
-    }
-    case '*':
-    case '>':
-    case '~':
-    case '%':
-    case '|': {
-      int64_t n = std::stoll(line);
-      if (n < 0) {
-        f.null = true;
-        break;
-      }
-      if (f.type == '%' || f.type == '|') n *= 2;
-      for (int64_t i = 0; i < n; ++i) {
-        auto child = ParseFrame(buf, &at);
-        if (!child) return std::nullopt;
-        f.elems.push_back(std::move(*child));
-      }
-      break;
-    }
-    default:
-      ADD_FAILURE() << "unknown RESP3 type byte '" << f.type << "'";
-      f.null = true;
-  }
-  *pos = at;
-  return f;
-}
-
-// A RESP3 client over a plain socket (the hiredis here predates RESP3).
-class Resp3Client {
- public:
-  explicit Resp3Client(int port) : raw_(port) {}
-
-  void Send(const std::vector<std::string>& args) {
-    std::string out("*");
-    out.append(std::to_string(args.size())).append("\r\n");
-    for (const auto& a : args)
-      out.append("$").append(std::to_string(a.size())).append("\r\n").append(a).append("\r\n");
-    raw_.Send(out);
-  }
-
-  // The next frame; fails the test (and returns a frame of type 0) after `seconds` without one.
-  Frame Next(double seconds = 5) {
-    const double deadline = Now() + seconds;
-    while (true) {
-      size_t pos = 0;
-      if (auto f = ParseFrame(buf_, &pos)) {
-        buf_.erase(0, pos);
-        return *f;
-      }
-      if (Now() >= deadline) break;
-      buf_ += raw_.Read(1, deadline - Now());
-    }
-    ADD_FAILURE() << "no RESP3 frame within " << seconds << " s; have '" << buf_ << "'";
-    return Frame{};
-  }
-
-  Frame Call(const std::vector<std::string>& args) {
-    Send(args);
-    return Next();
-  }
-
-  // Whether nothing at all arrives within `seconds`.
-  bool Silent(double seconds) {
-    buf_ += raw_.Read(1, seconds);
-    return buf_.empty();
-  }
-
- private:
-  RawClient raw_;
-  std::string buf_;
-};
 
 ::testing::AssertionResult IsPush(const Frame& f, const std::vector<std::string>& strings,
                                   std::optional<int64_t> last_integer = std::nullopt) {

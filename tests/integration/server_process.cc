@@ -170,6 +170,41 @@ bool RawClient::ClosedByPeer(double seconds) {
   return false;
 }
 
+void AppendCommand(redisContext* c, const std::vector<std::string>& args) {
+  std::vector<const char*> argv;
+  std::vector<size_t> lens;
+  for (const auto& a : args) {
+    argv.push_back(a.data());
+    lens.push_back(a.size());
+  }
+  EXPECT_EQ(redisAppendCommandArgv(c, static_cast<int>(args.size()), argv.data(), lens.data()), REDIS_OK);
+}
+
+Reply NextReply(redisContext* c) {
+  void* raw = nullptr;
+  if (redisGetReply(c, &raw) != REDIS_OK) {
+    ADD_FAILURE() << "no reply: " << c->errstr;
+    return nullptr;
+  }
+  return Reply(static_cast<redisReply*>(raw));
+}
+
+Reply RunTransaction(redisContext* c, const std::vector<std::vector<std::string>>& commands) {
+  AppendCommand(c, {"MULTI"});
+  for (const auto& command : commands) AppendCommand(c, command);
+  AppendCommand(c, {"EXEC"});
+  for (size_t i = 0; i <= commands.size() + 1; ++i) {
+    void* raw = nullptr;  // a transport error is a result here (the server may have been killed)
+    if (redisGetReply(c, &raw) != REDIS_OK) return nullptr;
+    Reply r(static_cast<redisReply*>(raw));
+    if (i == commands.size() + 1) return r;
+    const std::string text = r->str != nullptr ? std::string(r->str, r->len) : std::string();
+    EXPECT_EQ(r->type, REDIS_REPLY_STATUS) << "reply " << i << ": " << text;
+    EXPECT_EQ(text, i == 0 ? "OK" : "QUEUED") << "reply " << i;
+  }
+  return nullptr;
+}
+
 Reply Command(redisContext* c, const std::vector<std::string>& args) {
   std::vector<const char*> argv;
   std::vector<size_t> lens;

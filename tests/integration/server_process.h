@@ -70,5 +70,13 @@ class RawClient {
 
 // Runs a command built from `args` and returns the reply (fails the test on a transport error).
 Reply Command(redisContext* c, const std::vector<std::string>& args);
+// Queues a command for a pipeline (binary-safe); read the replies with NextReply.
+void AppendCommand(redisContext* c, const std::vector<std::string>& args);
+// The next reply of a pipeline; fails the test and returns nullptr on a transport error.
+Reply NextReply(redisContext* c);
+// Sends MULTI, `commands`, EXEC in one write and returns EXEC's reply (nullptr, without failing the
+// test, on a transport error: callers kill servers on purpose).
+// Fails the test if MULTI or a queued command is not answered +OK / +QUEUED.
+Reply RunTransaction(redisContext* c, const std::vector<std::vector<std::string>>& commands);
 
 }  // namespace latchkey::testing

@@ -21,29 +21,13 @@ std::string Numbered(const char* prefix, int64_t n) {
   return std::string(prefix).append(std::to_string(n));
 }
 
-void Append(redisContext* c, const std::vector<std::string>& args) {
-  std::vector<const char*> argv;
-  std::vector<size_t> lens;
-  for (const auto& a : args) {
-    argv.push_back(a.data());
-    lens.push_back(a.size());
-  }
-  redisAppendCommandArgv(c, static_cast<int>(args.size()), argv.data(), lens.data());
-}
-
-Reply Next(redisContext* c) {
-  void* raw = nullptr;
-  EXPECT_EQ(redisGetReply(c, &raw), REDIS_OK);
-  return Reply(static_cast<redisReply*>(raw));
-}
-
 // Creates `n` sessions for `sub` in one pipelined burst (so several share a creation millisecond) and
 // returns their handles in creation order.
 std::vector<std::string> CreateBurst(redisContext* c, const std::string& sub, int n) {
-  for (int i = 0; i < n; ++i) Append(c, {"SESSION.CREATE", sub, "IDLE", "600", "ABS", "3600"});
+  for (int i = 0; i < n; ++i) AppendCommand(c, {"SESSION.CREATE", sub, "IDLE", "600", "ABS", "3600"});
   std::vector<std::string> handles;
   for (int i = 0; i < n; ++i) {
-    auto r = Next(c);
+    auto r = NextReply(c);
     EXPECT_EQ(r->elements, 8u);
     handles.push_back(Str(r->element[3]));
   }

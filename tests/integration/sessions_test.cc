@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "resp3_client.h"
 #include "server_process.h"
 
 namespace latchkey::testing {
@@ -179,107 +180,6 @@ int64_t InfoField(redisContext* c, const std::string& section, const std::string
 }
 
 // ---- A minimal RESP3 client (the hiredis here predates RESP3), as in pubsub_test.cc. ----
-
-struct Frame {
-  char type = 0;
-  std::string str;
-  int64_t integer = 0;
-  std::vector<Frame> elems;  // a map as key, value, key, value...
-  bool null = false;
-};
-
-std::optional<Frame> ParseFrame(const std::string& buf, size_t* pos) {
-  size_t at = *pos;
-  if (at >= buf.size()) return std::nullopt;
-  const size_t eol = buf.find("\r\n", at);
-  if (eol == std::string::npos) return std::nullopt;
-  Frame f;
-  f.type = buf[at];
-  const std::string line = buf.substr(at + 1, eol - at - 1);
-  at = eol + 2;
-  switch (f.type) {
-    case '+':
-    case '-':
-    case ',':
-    case '(':
-      f.str = line;
-      break;
-    case ':':
-      f.integer = std::stoll(line);
-      break;
-    case '#':
-      f.integer = line == "t" ? 1 : 0;
-      break;
-    case '_':
-      f.null = true;
-      break;
-    case '$':
-    case '=':
-    case '!': {
-      const int64_t len = std::stoll(line);
-      if (len < 0) {
-        f.null = true;
-        break;
-      }
-      if (buf.size() < at + static_cast<size_t>(len) + 2) return std::nullopt;
-      f.str = buf.substr(at, static_cast<size_t>(len));
-      at += static_cast<size_t>(len) + 2;
-      break;
-    }
-    case '*':
-    case '>':
-    case '~':
-    case '%':
-    case '|': {
-      int64_t n = std::stoll(line);
-      if (n < 0) {
-        f.null = true;
-        break;
-      }
-      if (f.type == '%' || f.type == '|') n *= 2;
-      for (int64_t i = 0; i < n; ++i) {
-        auto child = ParseFrame(buf, &at);
-        if (!child) return std::nullopt;
-        f.elems.push_back(std::move(*child));
-      }
-      break;
-    }
-    default:
-      ADD_FAILURE() << "unknown RESP3 type byte '" << f.type << "'";
-      f.null = true;
-  }
-  *pos = at;
-  return f;
-}
-
-class Resp3Client {
- public:
-  explicit Resp3Client(int port) : raw_(port) {}
-
-  Frame Call(const std::vector<std::string>& args) {
-    std::string out("*");
-    out.append(std::to_string(args.size())).append("\r\n");
-    for (const auto& a : args)
-      out.append("$").append(std::to_string(a.size())).append("\r\n").append(a).append("\r\n");
-    raw_.Send(out);
-    const double deadline = Now() + 5;
-    while (true) {
-      size_t pos = 0;
-      if (auto f = ParseFrame(buf_, &pos)) {
-        buf_.erase(0, pos);
-        return *f;
-      }
-      if (Now() >= deadline) break;
-      buf_ += raw_.Read(1, deadline - Now());
-    }
-    ADD_FAILURE() << "no RESP3 frame within 5 s; have '" << buf_ << "'";
-    return Frame{};
-  }
-
- private:
-  RawClient raw_;
-  std::string buf_;
-};
 
 // The keys of a RESP3 map frame, in order, with each value's type byte: "id:$ handle:$ ...".
 std::string MapShape(const Frame& f) {
@@ -1124,30 +1024,6 @@ TEST(Sessions, ConcurrentClientsNeverResurrectAndListMatchesGet) {
 }
 
 // ---- 9. Transactions. ----
-
-// Sends MULTI, `commands`, EXEC in one write and returns EXEC's reply.
-Reply RunTransaction(redisContext* c, const std::vector<std::vector<std::string>>& commands) {
-  auto append = [c](const std::vector<std::string>& args) {
-    std::vector<const char*> argv;
-    std::vector<size_t> lens;
-    for (const auto& a : args) {
-      argv.push_back(a.data());
-      lens.push_back(a.size());
-    }
-    redisAppendCommandArgv(c, static_cast<int>(args.size()), argv.data(), lens.data());
-  };
-  append({"MULTI"});
-  for (const auto& command : commands) append(command);
-  append({"EXEC"});
-  for (size_t i = 0; i <= commands.size() + 1; ++i) {
-    void* raw = nullptr;
-    if (redisGetReply(c, &raw) != REDIS_OK) return nullptr;
-    Reply r(static_cast<redisReply*>(raw));
-    if (i == commands.size() + 1) return r;
-    EXPECT_EQ(Str(r.get()), i == 0 ? "OK" : "QUEUED") << "reply " << i;
-  }
-  return nullptr;
-}
 
 TEST(Sessions, CreateInsideMultiExec) {
   ServerProcess server;

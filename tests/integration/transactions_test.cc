@@ -43,33 +43,6 @@ class DataDir {
   std::string path_;
 };
 
-// Sends MULTI, `commands`, EXEC in one write and returns EXEC's reply (nullptr on a transport error).
-// Fails the test if MULTI or a queued command is not answered +OK / +QUEUED.
-Reply RunTransaction(redisContext* c, const std::vector<std::vector<std::string>>& commands) {
-  auto append = [c](const std::vector<std::string>& args) {
-    std::vector<const char*> argv;
-    std::vector<size_t> lens;
-    for (const auto& a : args) {
-      argv.push_back(a.data());
-      lens.push_back(a.size());
-    }
-    redisAppendCommandArgv(c, static_cast<int>(args.size()), argv.data(), lens.data());
-  };
-  append({"MULTI"});
-  for (const auto& command : commands) append(command);
-  append({"EXEC"});
-  for (size_t i = 0; i <= commands.size() + 1; ++i) {
-    void* raw = nullptr;
-    if (redisGetReply(c, &raw) != REDIS_OK) return nullptr;
-    Reply r(static_cast<redisReply*>(raw));
-    if (i == commands.size() + 1) return r;
-    const char* want = i == 0 ? "OK" : "QUEUED";
-    EXPECT_EQ(r->type, REDIS_REPLY_STATUS) << "reply " << i << ": " << Str(r.get());
-    EXPECT_EQ(Str(r.get()), want) << "reply " << i;
-  }
-  return nullptr;
-}
-
 // Writers increment every key of `keys` in one transaction, over and over; readers MGET them all and
 // must always see one value. Runs for `seconds`; then the keys hold exactly the number of EXECs.
 void CheckExecAtomicUnderConcurrency(const std::vector<std::string>& keys, double seconds) {
