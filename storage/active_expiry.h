@@ -7,7 +7,7 @@
 // after every batch. A cycle that runs out of budget remembers where it stopped and the next one
 // continues from there, so a million keys sharing one deadline are reclaimed over several cycles
 // without any cycle, or any lock hold, growing with their number. Sessions expire the same way,
-// through their store's own per-shard queue.
+// through their store's own per-shard queues, first in each cycle and within a quarter of its budget.
 //
 // The budget (server: `hz` cycles a second, each up to (25 + 2*(effort-1))% of its period, as Redis's
 // ACTIVE_EXPIRE_CYCLE_SLOW_TIME_PERC scales with active-expire-effort) bounds the CPU the engine takes;
