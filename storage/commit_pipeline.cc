@@ -181,11 +181,7 @@ std::vector<PendingWrite> CommitPipeline::Drain(uint64_t upto) {
     for (size_t i = 0; i < Database::kShards; ++i) {
       Shard& s = db.shard(i);
       std::lock_guard lock(s.mu);
-      if (s.pending.empty()) continue;
-      auto end = std::find_if(s.pending.begin(), s.pending.end(),
-                              [&](const PendingWrite& w) { return w.seq > upto; });
-      std::move(s.pending.begin(), end, std::back_inserter(records));
-      s.pending.erase(s.pending.begin(), end);
+      TakePending(s.pending, upto, &records);
     }
   }
   for (RecordSource* source : sources_) source->Drain(upto, &records);

@@ -46,11 +46,10 @@ KeyAccess::~KeyAccess() {
 
 void KeyAccess::Finish() {
   WriteLog* log = db_.log();
-  // Everything read here depends on the newest record of each locked shard. A shard whose newest
-  // record was undone holds exactly what RocksDB holds: nothing to wait for.
+  // Everything read here depends on the newest record of each locked shard.
   const uint64_t durable = log->durable_seq();
   for (Shard* s : locked_) {
-    if (s->last_seq > durable && s->last_seq > s->undone_seq) CommandTicket::Note(s->last_seq);
+    NoteObserved(s->last_seq, s->undone_seq, durable);
   }
   if (changed_.empty()) return;
   std::sort(changed_.begin(), changed_.end());

@@ -33,10 +33,7 @@ size_t Database::ExpiringSize(int64_t now_ms) {
 }
 
 void Database::Record(Shard& shard, PendingWrite write) {
-  shard.last_seq = write.seq;
-  write.step = WriteLog::CurrentStep();
-  CommandTicket::Note(write.seq);
-  shard.pending.push_back(std::move(write));
+  RecordPending(shard.pending, shard.last_seq, std::move(write));
 }
 
 void Database::LoadKey(std::string_view key, Value value, int64_t expire_at_ms) {

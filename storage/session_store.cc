@@ -72,10 +72,7 @@ void SessionStore::Apply(Followups& f) {
 }
 
 void SessionStore::NoteObserved(const Shard& shard) {
-  if (log_ == nullptr) return;
-  if (shard.last_seq > log_->durable_seq() && shard.last_seq > shard.undone_seq) {
-    CommandTicket::Note(shard.last_seq);
-  }
+  if (log_ != nullptr) latchkey::NoteObserved(shard.last_seq, shard.undone_seq, log_->durable_seq());
 }
 
 void SessionStore::RecordSession(Shard& shard, uint64_t seq, const std::string& raw_handle,
@@ -85,10 +82,7 @@ void SessionStore::RecordSession(Shard& shard, uint64_t seq, const std::string& 
   PendingWrite write{seq, session != nullptr ? PendingWrite::Kind::kPut : PendingWrite::Kind::kDelete,
                      raw_handle, session != nullptr ? EncodeSession(*session) : std::string()};
   write.column = Column::kSessions;
-  write.step = WriteLog::CurrentStep();
-  shard.last_seq = seq;
-  CommandTicket::Note(seq);
-  shard.pending.push_back(std::move(write));
+  RecordPending(shard.pending, shard.last_seq, std::move(write));
 }
 
 void SessionStore::RecordEvent(Shard& shard, uint64_t seq, int64_t now_ms, std::string fields,
@@ -457,11 +451,7 @@ SessionStore::Counters SessionStore::counters() {
 void SessionStore::Drain(uint64_t upto, std::vector<PendingWrite>* out) {
   for (Shard& shard : shards_) {
     std::lock_guard lock(shard.mu);
-    if (shard.pending.empty()) continue;
-    auto end = std::find_if(shard.pending.begin(), shard.pending.end(),
-                            [&](const PendingWrite& w) { return w.seq > upto; });
-    std::move(shard.pending.begin(), end, std::back_inserter(*out));
-    shard.pending.erase(shard.pending.begin(), end);
+    TakePending(shard.pending, upto, out);
   }
 }
 

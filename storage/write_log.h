@@ -17,6 +17,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -107,5 +108,32 @@ class CommandTicket {
  private:
   static thread_local uint64_t needed_;
 };
+
+// The pending-record bookkeeping every recording shard (keyspace or domain store) shares. All three
+// REQUIRE the shard's lock.
+
+// Appends `write` to the shard's pending list: updates its newest sequence number, stamps the
+// transaction step, and notes the sequence number in this thread's ticket.
+inline void RecordPending(std::vector<PendingWrite>& pending, uint64_t& last_seq, PendingWrite write) {
+  last_seq = write.seq;
+  write.step = WriteLog::CurrentStep();
+  CommandTicket::Note(write.seq);
+  pending.push_back(std::move(write));
+}
+
+// Moves the records with seq <= `upto` (a prefix: pending lists are in sequence order) to `out`.
+inline void TakePending(std::vector<PendingWrite>& pending, uint64_t upto, std::vector<PendingWrite>* out) {
+  size_t n = 0;
+  while (n < pending.size() && pending[n].seq <= upto) ++n;
+  if (n == 0) return;
+  std::move(pending.begin(), pending.begin() + static_cast<std::ptrdiff_t>(n), std::back_inserter(*out));
+  pending.erase(pending.begin(), pending.begin() + static_cast<std::ptrdiff_t>(n));
+}
+
+// Notes in this thread's ticket that the command observed a shard whose newest record is not durable
+// yet. A shard whose newest record was undone holds exactly what RocksDB holds: nothing to wait for.
+inline void NoteObserved(uint64_t last_seq, uint64_t undone_seq, uint64_t durable_seq) {
+  if (last_seq > durable_seq && last_seq > undone_seq) CommandTicket::Note(last_seq);
+}
 
 }  // namespace latchkey
