@@ -84,6 +84,8 @@ CommandTable BuildCommandTable() {
   RegisterLatencyCommands(table);
   RegisterMonitorCommands(table);
   RegisterSessionCommands(table);
+  RegisterDenylistCommands(table);
+  RegisterEventCommands(table);
   return table;
 }
 

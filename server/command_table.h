@@ -119,6 +119,8 @@ void RegisterPubSubCommands(CommandTable& table);
 void RegisterLatencyCommands(CommandTable& table);
 void RegisterMonitorCommands(CommandTable& table);
 void RegisterSessionCommands(CommandTable& table);
+void RegisterDenylistCommands(CommandTable& table);
+void RegisterEventCommands(CommandTable& table);
 
 // Builds the table with every command.
 CommandTable BuildCommandTable();

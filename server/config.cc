@@ -253,6 +253,8 @@ Config::Config() {
   text("revocation-channel", true, &revocation_channel_, {}, "pub/sub channel of revocation events");
   integer("max-token-lifetime", true, 1, INT32_MAX, &max_token_lifetime_s_,
           "seconds revocation events (and default watermarks) are kept");
+  integer("deny-leeway-seconds", true, 0, 366 * 24 * 3600, &deny_leeway_s_,
+          "seconds a denylist entry outlives its token's exp (clock skew between issuers and gateways)");
   boolean("enable-debug-command", false, &enable_debug_command_,
           "allow DEBUG (fault injection for tests); never on in production");
 }

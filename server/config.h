@@ -80,6 +80,7 @@ class Config {
   std::string fsync() const;
   std::string revocation_channel() const;
   int64_t max_token_lifetime_s() const { return max_token_lifetime_s_; }
+  int64_t deny_leeway_s() const { return deny_leeway_s_; }
   int keyspace_events() const { return keyspace_events_; }  // KeyspaceEventFlag bits
   bool enable_debug_command() const { return enable_debug_command_; }
 
@@ -103,6 +104,7 @@ class Config {
   std::string fsync_;
   std::string revocation_channel_;
   std::atomic<int64_t> max_token_lifetime_s_{86400};
+  std::atomic<int64_t> deny_leeway_s_{120};
   std::atomic<int> keyspace_events_{0};
   std::vector<std::pair<std::string, std::function<void(const std::string&)>>> on_change_;
 

@@ -1,6 +1,7 @@
 #include "server/server.h"
 
 #include <algorithm>
+#include <cstring>
 #include <random>
 #include <thread>
 #include <vector>
@@ -9,6 +10,8 @@
 #include "server/keyspace_events.h"
 #include "spdlog/spdlog.h"
 #include "storage/clock.h"
+#include "storage/record_codec.h"
+#include "storage/secrets.h"
 
 namespace latchkey {
 namespace {
@@ -88,6 +91,28 @@ Status Server::OpenStorage() {
   return Status::Ok();
 }
 
+namespace {
+
+// The denylist's fingerprint seed: random on the first start, kept in `meta` for the database's life.
+Status DenylistSeed(DurableStore& store, uint64_t* seed) {
+  constexpr std::string_view kKey = "denylist-seed";
+  std::string value;
+  bool found = false;
+  Status s = store.ReadRecord(Column::kMeta, kKey, &value, &found);
+  if (!s.ok()) return s;
+  if (!found || value.size() != sizeof(*seed)) {
+    value = RandomBytes(sizeof(*seed));
+    PendingWrite write{0, PendingWrite::Kind::kPut, std::string(kKey), value};
+    write.column = Column::kMeta;
+    s = store.Write({write}, true);
+    if (!s.ok()) return s;
+  }
+  std::memcpy(seed, value.data(), sizeof(*seed));
+  return Status::Ok();
+}
+
+}  // namespace
+
 Status Server::OpenDomainStores() {
   ServerState* state = state_.get();
   state->events = std::make_unique<EventLog>(
@@ -98,37 +123,70 @@ Status Server::OpenDomainStores() {
   state->events->AttachPipeline(state->pipeline.get());
   state->sessions = std::make_unique<SessionStore>(state->pipeline.get(), state->events.get());
   state->pipeline->AddSource(state->sessions.get());
+  uint64_t seed = 0;
+  Status s = DenylistSeed(*state->store, &seed);
+  if (!s.ok()) return s;
+  state->denylist = std::make_unique<Denylist>(state->pipeline.get(), state->events.get(), seed);
+  state->pipeline->AddSource(state->denylist.get());
 
-  // Events: only the head sequence number is needed in memory.
+  // Events: the head sequence number and when each stretch of the log expires (EVENTS.SINCE's
+  // TRIMMED); the events themselves stay on disk.
   uint64_t head = 0;
-  Status s = state->store->ForEach(Column::kMeta, [&](std::string_view key, std::string_view) {
+  s = state->store->ForEach(Column::kMeta, [&](std::string_view key, std::string_view value) {
     if (key.size() == 11 && key.substr(0, 3) == "ev:") {
       uint64_t seq = 0;
       for (size_t i = 3; i < 11; ++i) seq = (seq << 8) | static_cast<uint8_t>(key[i]);
+      int64_t expire_at_ms = 0;
+      if (PeekExpiry(value, &expire_at_ms)) state->events->NoteLoaded(seq, expire_at_ms);
       head = std::max(head, seq);
     }
   });
   if (!s.ok()) return s;
   state->events->SetHead(head);
+  s = LoadDomainColumn(
+      Column::kSessions,
+      [state](std::string_view key, std::string_view value, int64_t now) {
+        return state->sessions->Load(key, value, now);
+      },
+      &state->session_load_stats);
+  if (!s.ok()) return s;
+  spdlog::info("sessions loaded: {} in {} ms ({} ended while down, dropped); event log head {}",
+               state->session_load_stats.keys_loaded, state->session_load_stats.duration_ms,
+               state->session_load_stats.expired_skipped, head);
+  state->denylist->Reserve(state->store->EstimateRecords(Column::kDenylist));
+  s = LoadDomainColumn(
+      Column::kDenylist,
+      [state](std::string_view key, std::string_view value, int64_t now) {
+        return state->denylist->Load(key, value, now);
+      },
+      &state->denylist_load_stats);
+  if (!s.ok()) return s;
+  spdlog::info("denylist loaded: {} entries and watermarks in {} ms ({} expired while down, dropped)",
+               state->denylist_load_stats.keys_loaded, state->denylist_load_stats.duration_ms,
+               state->denylist_load_stats.expired_skipped);
+  return Status::Ok();
+}
+
+Status Server::LoadDomainColumn(Column column,
+                                const std::function<bool(std::string_view, std::string_view, int64_t)>& load,
+                                DurableStore::LoadStats* stats) {
+  ServerState* state = state_.get();
 
   const int64_t started = MonotonicUs();
   const int64_t now = NowMs();
   std::vector<std::string> expired;
-  DurableStore::LoadStats& stats = state->session_load_stats;
-  s = state->store->ForEach(Column::kSessions, [&](std::string_view key, std::string_view value) {
-    if (state->sessions->Load(key, value, now)) {
-      ++stats.keys_loaded;
+  Status s = state->store->ForEach(column, [&](std::string_view key, std::string_view value) {
+    if (load(key, value, now)) {
+      ++stats->keys_loaded;
     } else {
       expired.emplace_back(key);
-      ++stats.expired_skipped;
+      ++stats->expired_skipped;
     }
   });
   if (!s.ok()) return s;
-  s = state->store->DeleteRecords(Column::kSessions, expired);
+  s = state->store->DeleteRecords(column, expired);
   if (!s.ok()) return s;
-  stats.duration_ms = (MonotonicUs() - started) / 1000;
-  spdlog::info("sessions loaded: {} in {} ms ({} ended while down, dropped); event log head {}",
-               stats.keys_loaded, stats.duration_ms, stats.expired_skipped, head);
+  stats->duration_ms = (MonotonicUs() - started) / 1000;
   return Status::Ok();
 }
 
@@ -164,7 +222,8 @@ Status Server::Start() {
     spdlog::warn("received {}, scheduling shutdown", signal == SIGINT ? "SIGINT" : "SIGTERM");
     RequestShutdown();
   });
-  state_->active_expiry = std::make_unique<ActiveExpiry>(state_->keyspace, state_->sessions.get());
+  state_->active_expiry =
+      std::make_unique<ActiveExpiry>(state_->keyspace, state_->sessions.get(), state_->denylist.get());
   expiry_thread_ = std::thread([this] { RunActiveExpiry(); });
   for (auto& t : threads_) t->Run();
   spdlog::info("Latchkey ready to accept connections on port {} ({} I/O threads)", state_->tcp_port,

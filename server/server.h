@@ -6,6 +6,7 @@
 #pragma once
 
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -33,6 +34,11 @@ class Server {
  private:
   // Opens RocksDB in `dir`, loads it into memory and starts the commit pipeline.
   Status OpenStorage();
+  // Loads a domain store's column family with `load(key, value, now)`, deleting the records it refuses
+  // (expired while the server was down).
+  Status LoadDomainColumn(Column column,
+                          const std::function<bool(std::string_view, std::string_view, int64_t)>& load,
+                          DurableStore::LoadStats* stats);
   // Creates the event log and the session store, and loads them from disk.
   Status OpenDomainStores();
   void Accept(size_t acceptor_index);

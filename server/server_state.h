@@ -26,6 +26,7 @@
 #include "storage/durable_store.h"
 #include "storage/event_log.h"
 #include "storage/keyspace.h"
+#include "storage/denylist.h"
 #include "storage/session_store.h"
 
 namespace latchkey {
@@ -64,8 +65,10 @@ struct ServerState {
   // Domain stores (set up with the durability above; null until then).
   std::unique_ptr<EventLog> events;
   std::unique_ptr<SessionStore> sessions;
+  std::unique_ptr<Denylist> denylist;
   std::unique_ptr<ActiveExpiry> active_expiry;  // set when serving starts
   DurableStore::LoadStats session_load_stats;
+  DurableStore::LoadStats denylist_load_stats;
   DurableStore::LoadStats load_stats;
   std::atomic<bool> bgsave_in_progress{false};
   std::mutex bgsave_mu;         // guards bgsave_thread

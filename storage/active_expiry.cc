@@ -31,6 +31,13 @@ ActiveExpiry::CycleResult ActiveExpiry::RunCycle(int64_t now_ms, int64_t budget_
       result.reclaimed += removed;
     } while (removed > 0 && MonotonicUs() < sessions_deadline_us);
   }
+  if (denylist_ != nullptr) {
+    const int64_t denylist_deadline_us = MonotonicUs() + budget_us / 4;
+    bool more = true;
+    while (more && MonotonicUs() < denylist_deadline_us) {
+      result.reclaimed += denylist_->RemoveExpired(now_ms, kBatch, &more);
+    }
+  }
   const size_t dbs = static_cast<size_t>(keyspace_.num_databases());
   bool out_of_time = false;
   // Visit every shard of every database once, starting where the last cycle stopped; stay on a shard

@@ -7,7 +7,8 @@
 // after every batch. A cycle that runs out of budget remembers where it stopped and the next one
 // continues from there, so a million keys sharing one deadline are reclaimed over several cycles
 // without any cycle, or any lock hold, growing with their number. Sessions expire the same way,
-// through their store's own per-shard queues, first in each cycle and within a quarter of its budget.
+// through their store's own per-shard queues, first in each cycle and within a quarter of its budget,
+// and so do denylist entries and watermarks (their timing wheels), within the next quarter.
 //
 // The budget (server: `hz` cycles a second, each up to (25 + 2*(effort-1))% of its period, as Redis's
 // ACTIVE_EXPIRE_CYCLE_SLOW_TIME_PERC scales with active-expire-effort) bounds the CPU the engine takes;
@@ -23,6 +24,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "storage/denylist.h"
 #include "storage/expiry_stats.h"
 #include "storage/keyspace.h"
 #include "storage/session_store.h"
@@ -34,8 +36,9 @@ class ActiveExpiry {
   // Entries reclaimed per lock hold.
   static constexpr size_t kBatch = 64;
 
-  // `sessions` may be null.
-  ActiveExpiry(Keyspace& keyspace, SessionStore* sessions) : keyspace_(keyspace), sessions_(sessions) {}
+  // `sessions` and `denylist` may be null.
+  ActiveExpiry(Keyspace& keyspace, SessionStore* sessions, Denylist* denylist = nullptr)
+      : keyspace_(keyspace), sessions_(sessions), denylist_(denylist) {}
 
   struct CycleResult {
     size_t reclaimed = 0;
@@ -52,6 +55,7 @@ class ActiveExpiry {
 
   Keyspace& keyspace_;
   SessionStore* sessions_;
+  Denylist* denylist_;
   ExpiryStats stats_;
   size_t next_db_ = 0;  // where the last cycle stopped
   size_t next_shard_ = 0;

@@ -162,6 +162,23 @@ Status DurableStore::ForEach(Column c,
   return FromRocks(it->status());
 }
 
+Status DurableStore::Scan(Column c, std::string_view start,
+                          const std::function<bool(std::string_view key, std::string_view value)>& visit) {
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), column(c)));
+  for (it->Seek(rocksdb::Slice(start.data(), start.size())); it->Valid(); it->Next()) {
+    if (!visit(std::string_view(it->key().data(), it->key().size()),
+               std::string_view(it->value().data(), it->value().size()))) {
+      break;
+    }
+  }
+  return FromRocks(it->status());
+}
+
+uint64_t DurableStore::EstimateRecords(Column c) {
+  uint64_t n = 0;
+  return db_->GetIntProperty(column(c), "rocksdb.estimate-num-keys", &n) ? n : 0;
+}
+
 Status DurableStore::ReadRecord(Column c, std::string_view key, std::string* value, bool* found) {
   rocksdb::Status s =
       db_->Get(rocksdb::ReadOptions(), column(c), rocksdb::Slice(key.data(), key.size()), value);

@@ -48,6 +48,12 @@ class DurableStore {
   // Calls `visit(key, value)` for every record of `column` (domain stores load this way).
   Status ForEach(Column column,
                  const std::function<void(std::string_view key, std::string_view value)>& visit);
+  // Calls `visit(key, value)` for the records of `column` from key `start` on, in key order, until it
+  // returns false (DENY.SCAN, EVENTS.SINCE). Sees what has been written to RocksDB.
+  Status Scan(Column column, std::string_view start,
+              const std::function<bool(std::string_view key, std::string_view value)>& visit);
+  // An estimate of the number of records in `column` (RocksDB's estimate-num-keys).
+  uint64_t EstimateRecords(Column column);
   // Reads one record of `column`; *found false when absent.
   Status ReadRecord(Column column, std::string_view key, std::string* value, bool* found);
   // Deletes records of `column` now, outside the commit pipeline (expired records found at load).

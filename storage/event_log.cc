@@ -1,5 +1,7 @@
 #include "storage/event_log.h"
 
+#include <algorithm>
+
 #include "storage/commit_pipeline.h"
 #include "storage/record_codec.h"
 
@@ -12,11 +14,41 @@ void EventLog::SetHead(uint64_t seq) {
   std::lock_guard lock(mu_);
   head_ = seq;
   next_publish_ = seq + 1;
+  if (marks_.empty()) floor_ = seq + 1;
 }
 
 uint64_t EventLog::head() const {
   std::lock_guard lock(mu_);
   return head_;
+}
+
+uint64_t EventLog::published() const {
+  std::lock_guard lock(mu_);
+  return next_publish_ - 1;
+}
+
+void EventLog::AddMark(uint64_t seq, int64_t expire_at_ms) {
+  // Marks are per second of expiry, so they stay few (at most one per second of the retention).
+  if (!marks_.empty() && expire_at_ms / 1000 <= marks_.back().expire_at_ms / 1000) {
+    marks_.back().expire_at_ms = std::max(marks_.back().expire_at_ms, expire_at_ms);
+    return;
+  }
+  marks_.push_back(Mark{seq, expire_at_ms});
+}
+
+void EventLog::NoteLoaded(uint64_t seq, int64_t expire_at_ms) {
+  std::lock_guard lock(mu_);
+  if (marks_.empty()) floor_ = seq;  // nothing older survived
+  AddMark(seq, expire_at_ms);
+}
+
+uint64_t EventLog::Floor(int64_t now_ms) {
+  std::lock_guard lock(mu_);
+  while (!marks_.empty() && marks_.front().expire_at_ms <= now_ms) {
+    marks_.pop_front();
+    floor_ = marks_.empty() ? head_ + 1 : marks_.front().first_seq;
+  }
+  return floor_;
 }
 
 std::string EventLog::Escape(std::string_view field) {
@@ -46,6 +78,7 @@ PendingEvent EventLog::Append(int64_t now_ms, uint64_t write_seq, std::string_vi
   {
     std::lock_guard lock(mu_);
     event.event_seq = ++head_;
+    AddMark(event.event_seq, now_ms + retention_ms_);
   }
   event.write_seq = write_seq;
   event.message = std::to_string(event.event_seq);

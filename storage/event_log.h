@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -43,9 +44,17 @@ class EventLog {
 
   // Publication waits for the pipeline's commits (without one, events publish at once).
   void AttachPipeline(CommitPipeline* pipeline) { pipeline_ = pipeline; }
+  // Loading, in sequence order: an event record found on disk and its expiry.
+  void NoteLoaded(uint64_t seq, int64_t expire_at_ms);
   // After a load: the newest sequence number found on disk.
   void SetHead(uint64_t seq);
   uint64_t head() const;
+  // The newest sequence number published (or dropped): every event up to it is decided, and those
+  // that happened are in RocksDB. EVENTS.SINCE serves up to here, never past a gap still open.
+  uint64_t published() const;
+  // The oldest sequence number that may still be retained at `now_ms`: every event before it has
+  // expired (EVENTS.SINCE answers TRIMMED for them).
+  uint64_t Floor(int64_t now_ms);
 
   // Numbers event `type` with `fields` (already escaped, see Escape) and, when `write_seq` != 0,
   // appends its record to `pending`. REQUIRES: the caller holds the lock guarding `pending`.
@@ -71,6 +80,14 @@ class EventLog {
   uint64_t next_publish_ = 1;                                // the next number to publish (or skip)
   std::map<uint64_t, std::optional<std::string>> resolved_;  // decided, waiting for earlier ones
   std::mutex publish_mu_;                                    // publications leave one at a time
+  // Retention marks: events from `first_seq` on (to the next mark's) expire by `expire_at_ms`.
+  struct Mark {
+    uint64_t first_seq;
+    int64_t expire_at_ms;
+  };
+  void AddMark(uint64_t seq, int64_t expire_at_ms);  // REQUIRES: mu_ held
+  std::deque<Mark> marks_;                           // one per second of expiry, guarded by mu_
+  uint64_t floor_ = 1;                               // guarded by mu_
 };
 
 }  // namespace latchkey

@@ -317,6 +317,18 @@ bool SessionStore::RevokeHandle(int64_t now_ms, std::string_view handle, std::st
   return revoked;
 }
 
+bool SessionStore::IsLiveHandle(int64_t now_ms, std::string_view handle) {
+  auto raw = Base64UrlDecode(handle);
+  if (!raw || raw->size() != kSessionHandleBytes) return false;
+  auto route = FindRoute(HandleRouteKey(*raw));
+  if (!route) return false;
+  Shard& shard = shards_[route->shard];
+  std::lock_guard lock(shard.mu);
+  NoteObserved(shard);
+  auto it = shard.sessions.find(*raw);
+  return it != shard.sessions.end() && it->second.LiveAt(now_ms);
+}
+
 std::vector<SessionStore::View> SessionStore::List(int64_t now_ms, std::string_view sub) {
   Shard& shard = shards_[ShardOf(sub)];
   Followups f;

@@ -87,6 +87,8 @@ class SessionStore : public RecordSource {
   // REVOKE by id, or by handle (base64url): whether a live session was revoked.
   bool Revoke(int64_t now_ms, std::string_view id, std::string_view reason);
   bool RevokeHandle(int64_t now_ms, std::string_view handle, std::string_view reason);
+  // Whether the session with this handle (base64url) is live: DENY.CHECK's SID test.
+  bool IsLiveHandle(int64_t now_ms, std::string_view handle);
   // LIST: the subject's live sessions, oldest first (by creation; ties within a millisecond in the
   // order they were created).
   std::vector<View> List(int64_t now_ms, std::string_view sub);

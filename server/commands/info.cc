@@ -161,6 +161,21 @@ void SessionsSection(CommandContext& ctx, std::string& out) {
       ctx.server.events != nullptr ? ctx.server.events->head() : 0);
 }
 
+void DenylistSection(CommandContext& ctx, std::string& out) {
+  if (ctx.server.denylist == nullptr) return;
+  const Denylist::Counters c = ctx.server.denylist->counters();
+  const DurableStore::LoadStats& load = ctx.server.denylist_load_stats;
+  out += fmt::format(
+      "denylist_entries:{}\r\ndenylist_bytes:{}\r\ndenylist_bytes_per_entry:{:.1f}\r\ndenylist_adds:{}\r\n"
+      "denylist_checks:{}\r\ndenylist_hits:{}\r\ndenylist_expired:{}\r\nwatermarks_sub:{}\r\n"
+      "watermarks_client:{}\r\nwatermarks_global:{}\r\ndenylist_loaded:{}\r\ndenylist_load_ms:{}\r\n"
+      "events_head_seq:{}\r\nevents_published_seq:{}\r\n",
+      c.entries, c.bytes,
+      c.entries != 0 ? static_cast<double>(c.bytes) / static_cast<double>(c.entries) : 0.0, c.adds, c.checks,
+      c.hits, c.expired, c.watermarks[0], c.watermarks[1], c.watermarks[2], load.keys_loaded,
+      load.duration_ms, ctx.server.events->head(), ctx.server.events->published());
+}
+
 struct SectionEntry {
   const char* name;
   const char* title;
@@ -176,6 +191,7 @@ constexpr SectionEntry kSections[] = {
     {"commandstats", "Commandstats", CommandStatsSection, false},
     {"keyspace", "Keyspace", KeyspaceSection, true},
     {"sessions", "Sessions", SessionsSection, true},
+    {"denylist", "Denylist", DenylistSection, true},
 };
 
 }  // namespace
