@@ -7,6 +7,7 @@
 
 #include "server/command_context.h"
 #include "storage/denylist_record.h"
+#include "storage/jwt_claims.h"
 #include "storage/numbers.h"
 
 namespace latchkey {
@@ -92,6 +93,21 @@ void Check(CommandContext& ctx) {
       return ctx.ReplySyntaxError();
     }
   }
+  ctx.reply.Integer(Verdict(ctx, check));
+}
+
+// DENY.CHECKJWT <compact-jwt>: DENY.CHECK with iss, jti, sub, iat, client_id and sid read from the
+// token's payload (storage/jwt_claims.h). The signature is NOT verified: the caller must have done it.
+void CheckJwt(CommandContext& ctx) {
+  const std::optional<JwtClaims> claims = DecodeJwtClaims(ctx.arg(1));
+  if (!claims) return ctx.reply.Error("BADTOKEN malformed JWT");
+  TokenCheck check;
+  check.denylist.iss = claims->iss;
+  check.denylist.jti = claims->jti;
+  if (claims->sub) check.denylist.sub = *claims->sub;
+  if (claims->client_id) check.denylist.client = *claims->client_id;
+  check.denylist.iat = claims->iat;
+  if (claims->sid) check.sid = *claims->sid;
   ctx.reply.Integer(Verdict(ctx, check));
 }
 
@@ -196,6 +212,8 @@ void RegisterDenylistCommands(CommandTable& t) {
   t.Add(Cmd("deny.check", -3, kCmdReadonly | kCmdFast, {"lk-verify", "read", "fast"}, 0, 0, 0, Check,
             "Whether a token is revoked: 0 ok, 1 jti, 2 subject, 3 client, 4 global, 5 family or session",
             "0.1.0", "O(1)"));
+  t.Add(Cmd("deny.checkjwt", 2, kCmdReadonly | kCmdFast, {"lk-verify", "read", "fast"}, 0, 0, 0, CheckJwt,
+            "DENY.CHECK with the claims of a JWT's payload; does not verify its signature", "0.1.0", "O(1)"));
   t.Add(Cmd("deny.scan", -2, kCmdReadonly, {"lk-verify", "read", "slow"}, 0, 0, 0, Scan,
             "Iterate the denylist's entries", "0.1.0", "O(1) per call, O(N) for a full iteration"));
   t.Add(Cmd("notbefore.set", -4, kCmdWrite | kCmdDenyOom | kCmdFast, {"lk-issue", "write", "fast"}, 0, 0, 0,
