@@ -120,6 +120,13 @@ void Dispatch(ServerState& server, Session& session, ReplyWriter& reply, ThreadS
                   "again: " +
                       server.pipeline->failure());
   }
+  // Nothing is evicted yet (maxmemory-policy is accepted but acts as noeviction); revocation state
+  // (DENY.ADD, NOTBEFORE.SET...) is never evicted in any case: over the limit, writes are refused.
+  if ((spec->flags & kCmdDenyOom) && server.config.maxmemory() != 0 &&
+      server.used_memory.load(std::memory_order_relaxed) > server.config.maxmemory()) {
+    return Reject(server, session, reply, stats, spec,
+                  "OOM command not allowed when used memory > 'maxmemory'.");
+  }
   if (session.protocol == 2 && session.subscriptions.count() > 0 && !AllowedWhileSubscribed(*spec)) {
     return Reject(server, session, reply, stats, spec,
                   "ERR Can't execute '" + spec->fullname +

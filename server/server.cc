@@ -8,6 +8,7 @@
 
 #include "server/connection.h"
 #include "server/keyspace_events.h"
+#include "server/memory_usage.h"
 #include "spdlog/spdlog.h"
 #include "storage/clock.h"
 #include "storage/record_codec.h"
@@ -290,6 +291,7 @@ void Server::RunActiveExpiry() {
     const int64_t budget_us = period_us * (25 + 2 * (config_.active_expire_effort() - 1)) / 100;
     lock.unlock();
     expiry.RunCycle(NowMs(), budget_us);
+    state_->used_memory.store(UsedMemory(), std::memory_order_relaxed);
     PublishExpiryNotices(*state_);
     lock.lock();
     expiry_cv_.wait_for(lock, std::chrono::microseconds(period_us), [this] { return expiry_stop_; });

@@ -23,10 +23,10 @@
 #include "server/stats.h"
 #include "storage/active_expiry.h"
 #include "storage/commit_pipeline.h"
+#include "storage/denylist.h"
 #include "storage/durable_store.h"
 #include "storage/event_log.h"
 #include "storage/keyspace.h"
-#include "storage/denylist.h"
 #include "storage/session_store.h"
 
 namespace latchkey {
@@ -57,6 +57,7 @@ struct ServerState {
   std::string run_id;                    // 40 hex characters, random per start
   int tcp_port = 0;                      // the port actually bound
   std::atomic<bool> shutting_down{false};
+  std::atomic<uint64_t> used_memory{0};    // refreshed by the background cycle (memory_usage.h)
   std::function<void()> request_shutdown;  // asks the network layer to stop; safe from any thread
 
   // Durability (set up by Server::Start before the first client).

@@ -1,12 +1,10 @@
 // INFO: the server's state as `# Section` blocks of `field:value` lines, as Redis formats them.
-#include <malloc.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
-#include <fstream>
-
 #include "fmt/format.h"
 #include "server/command_context.h"
+#include "server/memory_usage.h"
 #include "storage/clock.h"
 #include "storage/expiry_compaction.h"
 
@@ -22,18 +20,6 @@ std::string HumanBytes(uint64_t n) {
     ++u;
   }
   return u == 0 ? fmt::format("{}B", n) : fmt::format("{:.2f}{}", v, units[u]);
-}
-
-uint64_t UsedMemory() {
-  struct mallinfo2 mi = mallinfo2();
-  return mi.uordblks + mi.hblkhd;
-}
-
-uint64_t ResidentMemory() {
-  std::ifstream statm("/proc/self/statm");
-  uint64_t pages = 0, resident = 0;
-  statm >> pages >> resident;
-  return resident * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
 }
 
 using Section = void (*)(CommandContext&, std::string&);
@@ -58,6 +44,7 @@ void ClientsSection(CommandContext& ctx, std::string& out) {
 
 void MemorySection(CommandContext& ctx, std::string& out) {
   const uint64_t used = UsedMemory();
+  ctx.server.used_memory.store(used, std::memory_order_relaxed);
   const uint64_t rss = ResidentMemory();
   const uint64_t max = ctx.server.config.maxmemory();
   out += fmt::format(
