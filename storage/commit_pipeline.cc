@@ -192,8 +192,17 @@ std::vector<PendingWrite> CommitPipeline::Drain(uint64_t upto) {
 }
 
 bool CommitPipeline::CommitRound(bool sync) {
-  const uint64_t upto = last_seq();
-  std::vector<PendingWrite> records = Drain(upto);
+  uint64_t upto = 0;
+  std::vector<PendingWrite> records;
+  {
+    std::unique_lock gate(transaction_gate());
+    upto = last_seq();
+    // Nothing numbered since the last drain: nothing to take (a read-only load must not cost every
+    // shard's lock 500 times a second).
+    if (upto == drained_seq_ && !(sync && upto > durable_seq())) return !failed();
+    records = Drain(upto);
+    drained_seq_ = upto;
+  }
   if (records.empty() && !(sync && upto > durable_seq())) return !failed();
   if (failed()) {
     Undo(records);

@@ -116,6 +116,7 @@ class CommitPipeline : public WriteLog {
   std::atomic<bool> failed_{false};
   std::atomic<uint64_t> failed_from_{0};     // records up to here were written before the failure
   std::atomic<uint64_t> failed_through_{0};  // records up to here (and after failed_from_) were undone
+  uint64_t drained_seq_ = 0;                 // commit thread only: the last round's drain point
   uint64_t written_seq_ = 0;                 // commit thread only
   std::thread thread_;
 };

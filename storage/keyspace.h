@@ -86,6 +86,7 @@ class Keyspace {
   // Records every later mutation in `log`, and maps logical database i to physical id `ids[i]`.
   // REQUIRES: called before any concurrent access.
   void AttachLog(WriteLog* log, const std::vector<uint16_t>& ids);
+  WriteLog* log() const { return log_; }
 
   // The meta record that maps logical database `index` to its physical id.
   static std::string DatabaseMapKey(int index);

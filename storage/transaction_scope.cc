@@ -11,7 +11,9 @@ bool ShardMutex::HeldByScope() const {
   return scope != nullptr && scope->Holds(this);
 }
 
-TransactionScope::TransactionScope(Keyspace& keyspace, std::span<const NamedKey> keys, bool all) {
+TransactionScope::TransactionScope(Keyspace& keyspace, std::span<const NamedKey> keys, bool all)
+    : log_(keyspace.log()) {
+  if (log_ != nullptr) log_->transaction_gate().lock_shared();  // before any shard: the committer's order
   if (all) {
     for (int d = 0; d < keyspace.num_databases(); ++d) {
       for (size_t i = 0; i < Database::kShards; ++i) held_.push_back(&keyspace.db(d).shard(i).mu);
@@ -34,6 +36,7 @@ TransactionScope::~TransactionScope() {
   WriteLog::SetSequenceGroup(nullptr);
   current_ = nullptr;
   for (auto it = held_.rbegin(); it != held_.rend(); ++it) (*it)->mu_.unlock();
+  if (log_ != nullptr) log_->transaction_gate().unlock_shared();
 }
 
 bool TransactionScope::Holds(const ShardMutex* mu) const {

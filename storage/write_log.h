@@ -18,6 +18,7 @@
 #include <atomic>
 #include <cstdint>
 #include <iterator>
+#include <shared_mutex>
 #include <string>
 #include <vector>
 
@@ -85,11 +86,18 @@ class WriteLog {
   // Tells the committer that records were added (cheap when it is already busy).
   virtual void Notify() = 0;
 
+  // Held shared by every open transaction (TransactionScope), taken exclusively by the committer
+  // while it drains: a transaction's records all carry one sequence number, but the domain stores
+  // record them one command at a time under their own locks, so without the gate a drain between
+  // two of them would split the transaction across two batches.
+  std::shared_mutex& transaction_gate() { return transaction_gate_; }
+
  protected:
   uint64_t Allocate() { return next_seq_.fetch_add(1, std::memory_order_acq_rel) + 1; }
 
   std::atomic<uint64_t> next_seq_{0};
   std::atomic<uint64_t> durable_seq_{0};
+  std::shared_mutex transaction_gate_;
 
  private:
   static thread_local SequenceGroup* group_;
