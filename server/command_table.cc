@@ -8,8 +8,9 @@ namespace {
 // Lowercases `name` into `buf`; returns false if it is too long to be any command's name.
 bool LowerInto(std::string_view name, char (&buf)[64], std::string_view* out) {
   if (name.size() > sizeof(buf)) return false;
-  for (size_t i = 0; i < name.size(); ++i) {
-    buf[i] = static_cast<char>(std::tolower(static_cast<unsigned char>(name[i])));
+  for (size_t i = 0; i < name.size(); ++i) {  // ASCII only, as command names are: no locale call
+    const char c = name[i];
+    buf[i] = (c >= 'A' && c <= 'Z') ? static_cast<char>(c + ('a' - 'A')) : c;
   }
   *out = std::string_view(buf, name.size());
   return true;

@@ -27,11 +27,13 @@ bool ParseInt64(std::string_view s, int64_t* out) {
     return false;  // leading zero, or "-0"
   }
   uint64_t magnitude = 0;
+  // Up to 19 digits cannot overflow 64 bits (10^19 < 2^64), so only a 20th digit needs a check.
+  const bool may_overflow = s.size() - i > 19;
   for (; i < s.size(); ++i) {
     char c = s[i];
     if (c < '0' || c > '9') return false;
     uint64_t digit = static_cast<uint64_t>(c - '0');
-    if (magnitude > (UINT64_MAX - digit) / 10) return false;
+    if (may_overflow && magnitude > (UINT64_MAX - digit) / 10) return false;
     magnitude = magnitude * 10 + digit;
   }
   if (negative) {
