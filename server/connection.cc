@@ -221,11 +221,16 @@ bool Connection::OutputOverLimits() {
   return over;
 }
 
+// Replies wait for the writes they made or observed: under `always` until the WAL is synced, under
+// `everysec` and `no` until the batch is written to RocksDB (as Redis write(2)s its AOF before
+// replying), so a crash of the process alone never loses an acknowledged write; only a crash of the
+// machine can, within the policy's window.
 bool Connection::WaitForDurability() {
   CommitPipeline* pipeline = server_.pipeline.get();
+  const bool synced = pipeline != nullptr && pipeline->policy() == FsyncPolicy::kAlways;
   const bool must_wait = pipeline != nullptr && held_needed_ > 0 &&
-                         (pipeline->Failed(held_needed_) || (pipeline->policy() == FsyncPolicy::kAlways &&
-                                                             held_needed_ > pipeline->durable_seq()));
+                         (pipeline->Failed(held_needed_) ||
+                          held_needed_ > (synced ? pipeline->durable_seq() : pipeline->committed_seq()));
   if (!must_wait) {
     held_.clear();
     held_needed_ = 0;
@@ -234,11 +239,17 @@ bool Connection::WaitForDurability() {
   waiting_durable_ = true;
   std::weak_ptr<Connection> weak = shared_from_this();
   asio::io_context& context = thread_.context();
-  pipeline->WhenDurable(held_needed_, [weak, &context](bool ok) {
+  auto resume = [weak, &context](bool ok) {
     asio::post(context, [weak, ok] {
       if (auto self = weak.lock()) self->OnDurable(ok);
     });
-  });
+  };
+  if (synced) {
+    pipeline->WhenDurable(held_needed_, std::move(resume));
+  } else {
+    pipeline->WhenCommitted(held_needed_, std::move(resume));
+    thread_.ScheduleCommit();
+  }
   return true;
 }
 

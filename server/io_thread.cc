@@ -62,4 +62,13 @@ void IoThread::ScheduleIdleSweep() {
   });
 }
 
+void IoThread::ScheduleCommit() {
+  if (commit_posted_ || server_.pipeline == nullptr) return;
+  commit_posted_ = true;
+  asio::post(context_, [this] {
+    commit_posted_ = false;
+    server_.pipeline->CommitHere();
+  });
+}
+
 }  // namespace latchkey

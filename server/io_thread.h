@@ -32,8 +32,15 @@ class IoThread {
   void Add(std::shared_ptr<Connection> connection);
   void Remove(Connection* connection);
 
+  // Without `fsync always`, replies wait until their writes are written to RocksDB, and this thread
+  // writes them itself: the first connection that waits posts one commit round, which runs after
+  // the handlers already queued, so every connection served in the same turn shares it (as Redis
+  // writes its AOF once per event-loop iteration, before the replies). Call on this thread.
+  void ScheduleCommit();
+
  private:
   void ScheduleIdleSweep();
+  bool commit_posted_ = false;
 
   ServerState& server_;
   const int index_;

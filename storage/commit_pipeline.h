@@ -53,6 +53,11 @@ class CommitPipeline : public WriteLog {
   void Stop();
 
   void Notify() override;
+  // Wakes the committer for a round now (a reply is waiting for one); cheap when it is already due.
+  void RequestRound();
+  // Runs a round (write, no sync) on the calling thread, an I/O thread whose replies wait for it,
+  // unless a round is already running: then the committer is asked for one instead.
+  void CommitHere();
 
   FsyncPolicy policy() const { return policy_.load(std::memory_order_relaxed); }
   void set_policy(FsyncPolicy policy) { policy_.store(policy, std::memory_order_relaxed); }
@@ -64,6 +69,9 @@ class CommitPipeline : public WriteLog {
   // `always`), or `done(false)` if it failed and was undone. Events are published this way: after
   // commit, in sequence order, whatever the fsync policy.
   void WhenCommitted(uint64_t seq, std::function<void(bool ok)> done);
+
+  // Every record up to here is written to RocksDB (its WAL in the OS's hands, synced or not).
+  uint64_t committed_seq() const { return committed_seq_.load(std::memory_order_acquire); }
 
   // Whether records up to `seq` were undone after a failure.
   // (Only the latest failure episode is remembered: (failed_from_, failed_through_].)
@@ -108,7 +116,7 @@ class CommitPipeline : public WriteLog {
   uint64_t sync_requests_ = 0;  // SyncNow calls waiting for a synced round
   std::multimap<uint64_t, std::function<void(bool)>> waiters_;
   std::multimap<uint64_t, std::function<void(bool)>> committed_waiters_;
-  uint64_t committed_seq_ = 0;  // every record up to here was written (guarded by mu_)
+  std::atomic<uint64_t> committed_seq_{0};  // every record up to here was written (set under mu_)
   std::vector<RecordSource*> sources_;
   std::string failure_;
   Counters counters_;
@@ -116,8 +124,9 @@ class CommitPipeline : public WriteLog {
   std::atomic<bool> failed_{false};
   std::atomic<uint64_t> failed_from_{0};     // records up to here were written before the failure
   std::atomic<uint64_t> failed_through_{0};  // records up to here (and after failed_from_) were undone
-  uint64_t drained_seq_ = 0;                 // commit thread only: the last round's drain point
-  uint64_t written_seq_ = 0;                 // commit thread only
+  std::mutex round_mu_;                      // held for a round (and the WAL sync after it)
+  uint64_t drained_seq_ = 0;                 // guarded by round_mu_: the last round's drain point
+  uint64_t written_seq_ = 0;                 // guarded by round_mu_
   std::thread thread_;
 };
 

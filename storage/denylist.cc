@@ -76,7 +76,7 @@ Denylist::AddResult Denylist::Add(int64_t now_ms, const AddRequest& r) {
         it->deadline_s = deadline;
         shard.wheel.Rearm(old, deadline, fp, Tick(now_ms));
       }
-      const uint64_t seq = NextSeq();
+      const uint64_t seq = NextSeq(shard);
       Record(shard, seq, EncodeJtiKey(fp, r.iss, r.jti),
              EncodeJtiRecord({r.deadline_s * 1000, r.exp_s, r.sub, r.reason, now_ms}), &f);
       std::string fields = EventLog::Escape(r.iss);
@@ -152,7 +152,7 @@ int64_t Denylist::SetWatermark(int64_t now_ms, WatermarkScope scope, std::string
         shard.watermark_expiry.emplace(next.deadline_ms, key);
       }
       shard.watermarks[key] = next;
-      const uint64_t seq = NextSeq();
+      const uint64_t seq = NextSeq(shard);
       Record(shard, seq, key, EncodeWatermarkRecord(next.value_s, next.deadline_ms), &f);
       if (!current || next.value_s > *current) {
         RecordEvent(shard, seq, now_ms, kScopeEventTypes[static_cast<int>(scope)],
@@ -266,10 +266,7 @@ Denylist::Counters Denylist::counters() {
 }
 
 void Denylist::Drain(uint64_t upto, std::vector<PendingWrite>* out) {
-  for (Shard& shard : shards_) {
-    std::lock_guard lock(shard.mu);
-    TakePending(shard.pending, upto, out);
-  }
+  for (Shard& shard : shards_) TakeIfDirty(shard.dirty, shard.mu, shard.pending, upto, out);
 }
 
 void Denylist::Undo(const PendingWrite& record, DurableStore& store) {

@@ -72,6 +72,8 @@ class Denylist : public RecordSource {
   // those stores).
   enum class Verdict : int { kOk = 0, kJti = 1, kSub = 2, kClient = 3, kGlobal = 4 };
   Verdict Check(int64_t now_ms, const CheckRequest& request);
+  // Counts a check answered "revoked" by another store (a family or session), for INFO's hits.
+  void CountHit() { hits_.fetch_add(1, std::memory_order_relaxed); }
 
   // NOTBEFORE.SET: raises the watermark to `value_s` (never lowers it) and keeps it at least until
   // `deadline_ms`; returns the watermark's value afterwards.
@@ -136,6 +138,7 @@ class Denylist : public RecordSource {
                         std::greater<>>
         watermark_expiry;
     std::vector<PendingWrite> pending;
+    std::atomic<bool> dirty{false};  // write_log.h
     uint64_t last_seq = 0;
     uint64_t undone_seq = 0;
   };
@@ -156,7 +159,7 @@ class Denylist : public RecordSource {
                    Followups* f);
   void Apply(Followups& f);
   void NoteObserved(const Shard& shard);
-  uint64_t NextSeq() { return log_ != nullptr ? log_->NextSeq() : 0; }
+  uint64_t NextSeq(Shard& shard) { return log_ != nullptr ? NextSeqFor(*log_, shard.dirty) : 0; }
   // Puts entry `fp` (deadline `deadline_s`, 0: none) back as it is on disk. REQUIRES: shard locked.
   static void RestoreEntry(Shard& shard, uint64_t fp, std::optional<uint32_t> deadline_s, int64_t now_ms);
 

@@ -54,7 +54,8 @@ void KeyAccess::Finish() {
   if (changed_.empty()) return;
   std::sort(changed_.begin(), changed_.end());
   changed_.erase(std::unique(changed_.begin(), changed_.end()), changed_.end());
-  const uint64_t seq = log->NextSeq();
+  for (std::string_view key : changed_) ShardOf(Database::HashKey(key)).dirty.store(true);
+  const uint64_t seq = log->NextSeq();  // after the dirty marks (write_log.h)
   for (std::string_view key : changed_) {
     const uint64_t hash = Database::HashKey(key);
     Shard& s = ShardOf(hash);

@@ -83,7 +83,7 @@ static void ClearLocked(Database& db, uint64_t seq) {
 
 void Database::Flush() {
   auto locks = LockAll({this});
-  ClearLocked(*this, log_ != nullptr ? log_->NextSeq() : 0);
+  ClearLocked(*this, log_ != nullptr ? NextSeqFor(*log_, shards_[0].dirty) : 0);
   if (log_ != nullptr) log_->Notify();
 }
 
@@ -156,7 +156,8 @@ void Keyspace::SwapDatabases(int a, int b, bool record) {
   // The data stays where it is on disk; the two databases exchange their physical ids.
   std::swap(first.physical_id_, second.physical_id_);
   if (log_ != nullptr && record) {
-    const uint64_t seq = log_->NextSeq();
+    first.shards_[0].dirty.store(true);
+    const uint64_t seq = NextSeqFor(*log_, second.shards_[0].dirty);
     for (Database* d : {&first, &second}) {
       const int index = d == &first ? std::min(a, b) : std::max(a, b);
       Database::Record(d->shards_[0], PendingWrite{seq, PendingWrite::Kind::kMetaPut, DatabaseMapKey(index),
@@ -182,7 +183,8 @@ void Keyspace::FlushAll() {
   std::vector<Database*> all;
   for (auto& database : databases_) all.push_back(database.get());
   auto locks = LockAll(all);
-  const uint64_t seq = log_ != nullptr ? log_->NextSeq() : 0;
+  for (Database* d : all) d->shards_[0].dirty.store(true);
+  const uint64_t seq = log_ != nullptr ? log_->NextSeq() : 0;  // after the dirty marks (write_log.h)
   for (Database* d : all) ClearLocked(*d, seq);
   if (log_ != nullptr) log_->Notify();
 }

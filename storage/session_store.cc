@@ -155,7 +155,7 @@ SessionStore::CreateResult SessionStore::Create(int64_t now_ms, const CreateOpti
   bool limited = false;
   {
     std::lock_guard lock(shard.mu);
-    const uint64_t seq = NextSeq();
+    const uint64_t seq = NextSeq(shard);
     if (o.max_per_sub > 0) {
       // The subject's live sessions, oldest first (expired ones are reclaimed on the way).
       std::vector<std::pair<std::pair<int64_t, uint64_t>, std::string>> live;  // ((created, seq), handle)
@@ -226,7 +226,7 @@ bool SessionStore::Get(int64_t now_ms, std::string_view id, bool touch, View* ou
           touches_.fetch_add(1, std::memory_order_relaxed);
           if (now_ms - s.persisted_last_seen_ms >= kTouchCoalesceMs) {
             s.persisted_last_seen_ms = s.last_seen_ms;
-            RecordSession(shard, NextSeq(), s.handle, &s, &f);
+            RecordSession(shard, NextSeq(shard), s.handle, &s, &f);
           }
         }
         if (out != nullptr) *out = MakeView(s);
@@ -245,7 +245,7 @@ bool SessionStore::SetData(int64_t now_ms, std::string_view id, std::string_view
   return WithLiveSession(now_ms, id,
                          [&](Shard& shard, uint32_t, StoredSession& s, const Digest&, Followups& f) {
                            s.data.assign(data);
-                           RecordSession(shard, NextSeq(), s.handle, &s, &f);
+                           RecordSession(shard, NextSeq(shard), s.handle, &s, &f);
                            return true;
                          });
 }
@@ -268,7 +268,7 @@ std::optional<SessionStore::Renewed> SessionStore::Renew(int64_t now_ms, std::st
                     }
                     s.id_hash = Sha256(new_id);
                     f.add.emplace_back(IdRouteKey(s.id_hash), Route{s.handle, index});
-                    RecordSession(shard, NextSeq(), s.handle, &s, &f);
+                    RecordSession(shard, NextSeq(shard), s.handle, &s, &f);
                     renewed = Renewed{new_id, Base64UrlEncode(s.handle)};
                     return true;
                   });
@@ -278,7 +278,7 @@ std::optional<SessionStore::Renewed> SessionStore::Renew(int64_t now_ms, std::st
 void SessionStore::RevokeLocked(Shard& shard, const std::string& raw_handle, int64_t now_ms,
                                 std::string_view reason, Followups* f) {
   const StoredSession& s = shard.sessions.at(raw_handle);
-  const uint64_t seq = NextSeq();
+  const uint64_t seq = NextSeq(shard);
   RecordSession(shard, seq, raw_handle, nullptr, f);
   RecordEvent(shard, seq, now_ms,
               EventLog::Escape(s.sub) + " " + Base64UrlEncode(raw_handle) + " " + EventLog::Escape(reason),
@@ -369,7 +369,7 @@ size_t SessionStore::RevokeAll(int64_t now_ms, std::string_view sub, std::string
     std::lock_guard lock(shard.mu);
     auto it = shard.subjects.find(absl::string_view(sub.data(), sub.size()));
     if (it != shard.subjects.end()) {
-      const uint64_t seq = NextSeq();
+      const uint64_t seq = NextSeq(shard);
       for (const std::string& h : std::vector<std::string>(it->second)) {
         const bool live = shard.sessions.at(h).LiveAt(now_ms);
         if (live && h == except_raw) continue;
@@ -461,10 +461,7 @@ SessionStore::Counters SessionStore::counters() {
 }
 
 void SessionStore::Drain(uint64_t upto, std::vector<PendingWrite>* out) {
-  for (Shard& shard : shards_) {
-    std::lock_guard lock(shard.mu);
-    TakePending(shard.pending, upto, out);
-  }
+  for (Shard& shard : shards_) TakeIfDirty(shard.dirty, shard.mu, shard.pending, upto, out);
 }
 
 void SessionStore::Undo(const PendingWrite& record, DurableStore& store) {

@@ -25,6 +25,7 @@ struct Shard {
   ExpiryHeap expiry;
   uint64_t expired_keys = 0;          // keys removed because their deadline passed (lazily or actively)
   std::vector<PendingWrite> pending;  // recorded, not yet committed to RocksDB, in sequence order
+  std::atomic<bool> dirty{false};     // may hold pending records (write_log.h: NextSeqFor)
   uint64_t last_seq = 0;              // sequence number of the newest record ever added here
   uint64_t undone_seq = 0;            // newest record here undone after a failed commit (memory = disk)
   WatcherMap watchers;                // WATCH: clients watching keys of this shard

@@ -18,6 +18,7 @@
 #include <atomic>
 #include <cstdint>
 #include <iterator>
+#include <mutex>
 #include <shared_mutex>
 #include <string>
 #include <vector>
@@ -80,7 +81,7 @@ class WriteLog {
   static void SetSequenceGroup(SequenceGroup* group) { group_ = group; }
   // The step records written now on this thread belong to (0 outside a group).
   static uint32_t CurrentStep() { return group_ != nullptr ? group_->step : 0; }
-  uint64_t last_seq() const { return next_seq_.load(std::memory_order_acquire); }
+  uint64_t last_seq() const { return next_seq_.load(); }
   uint64_t durable_seq() const { return durable_seq_.load(std::memory_order_acquire); }
 
   // Tells the committer that records were added (cheap when it is already busy).
@@ -93,7 +94,8 @@ class WriteLog {
   std::shared_mutex& transaction_gate() { return transaction_gate_; }
 
  protected:
-  uint64_t Allocate() { return next_seq_.fetch_add(1, std::memory_order_acq_rel) + 1; }
+  // Sequentially consistent, as the dirty marks set before it (NextSeqFor) and read after last_seq().
+  uint64_t Allocate() { return next_seq_.fetch_add(1) + 1; }
 
   std::atomic<uint64_t> next_seq_{0};
   std::atomic<uint64_t> durable_seq_{0};
@@ -117,8 +119,24 @@ class CommandTicket {
   static thread_local uint64_t needed_;
 };
 
-// The pending-record bookkeeping every recording shard (keyspace or domain store) shares. All three
-// REQUIRE the shard's lock.
+// The pending-record bookkeeping every recording shard (keyspace or domain store) shares. Besides its
+// `pending` list each such shard has an atomic `dirty` mark, so the committer visits (locks) only the
+// shards that may hold records. The mark is set before the write is numbered: a committer that reads
+// a sequence number >= it (last_seq) then sees the mark, so a drain never misses a record it covers.
+
+// Marks the shard dirty, then numbers the write that will be recorded into it. REQUIRES: its lock.
+inline uint64_t NextSeqFor(WriteLog& log, std::atomic<bool>& dirty) {
+  dirty.store(true);
+  return log.NextSeq();
+}
+
+// The committer's visit of one shard: if it is marked dirty, takes its records <= `upto` (which must
+// have been read, with last_seq(), before this call) and marks it again if records are left.
+template <typename Mutex>
+void TakeIfDirty(std::atomic<bool>& dirty, Mutex& mu, std::vector<PendingWrite>& pending, uint64_t upto,
+                 std::vector<PendingWrite>* out);
+
+// The three below REQUIRE the shard's lock.
 
 // Appends `write` to the shard's pending list: updates its newest sequence number, stamps the
 // transaction step, and notes the sequence number in this thread's ticket.
@@ -136,6 +154,15 @@ inline void TakePending(std::vector<PendingWrite>& pending, uint64_t upto, std::
   if (n == 0) return;
   std::move(pending.begin(), pending.begin() + static_cast<std::ptrdiff_t>(n), std::back_inserter(*out));
   pending.erase(pending.begin(), pending.begin() + static_cast<std::ptrdiff_t>(n));
+}
+
+template <typename Mutex>
+void TakeIfDirty(std::atomic<bool>& dirty, Mutex& mu, std::vector<PendingWrite>& pending, uint64_t upto,
+                 std::vector<PendingWrite>* out) {
+  if (!dirty.exchange(false)) return;
+  std::lock_guard lock(mu);
+  TakePending(pending, upto, out);
+  if (!pending.empty()) dirty.store(true);
 }
 
 // Notes in this thread's ticket that the command observed a shard whose newest record is not durable
