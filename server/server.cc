@@ -94,6 +94,20 @@ Status Server::OpenStorage() {
 
 namespace {
 
+constexpr std::string_view kEventHeadKey = "events-head";
+
+std::string BigEndian64(uint64_t v) {
+  std::string out;
+  for (int i = 7; i >= 0; --i) out.push_back(static_cast<char>(v >> (8 * i)));
+  return out;
+}
+
+uint64_t FromBigEndian64(std::string_view in) {
+  uint64_t v = 0;
+  for (size_t i = 0; i < 8 && i < in.size(); ++i) v = (v << 8) | static_cast<uint8_t>(in[i]);
+  return v;
+}
+
 // The denylist's fingerprint seed: random on the first start, kept in `meta` for the database's life.
 Status DenylistSeed(DurableStore& store, uint64_t* seed) {
   constexpr std::string_view kKey = "denylist-seed";
@@ -114,6 +128,16 @@ Status DenylistSeed(DurableStore& store, uint64_t* seed) {
 
 }  // namespace
 
+void Server::PersistEventHead() {
+  const uint64_t head = state_->events->head();
+  if (head <= persisted_event_head_) return;
+  // Outside the commit pipeline: the event records themselves outlive this (they are kept for the
+  // retention plus the compaction grace), so a write lost to a crash is made good by the next load.
+  PendingWrite write{0, PendingWrite::Kind::kPut, std::string(kEventHeadKey), BigEndian64(head)};
+  write.column = Column::kMeta;
+  if (state_->store->Write({write}, false).ok()) persisted_event_head_ = head;
+}
+
 Status Server::OpenDomainStores() {
   ServerState* state = state_.get();
   state->events = std::make_unique<EventLog>(
@@ -122,6 +146,10 @@ Status Server::OpenDomainStores() {
       },
       config_.max_token_lifetime_s() * 1000);
   state->events->AttachPipeline(state->pipeline.get());
+  EventLog* events = state->events.get();
+  config_.OnChange("max-token-lifetime", [events, this](const std::string&) {
+    events->set_retention_ms(config_.max_token_lifetime_s() * 1000);
+  });
   state->sessions = std::make_unique<SessionStore>(state->pipeline.get(), state->events.get());
   state->pipeline->AddSource(state->sessions.get());
   uint64_t seed = 0;
@@ -134,9 +162,9 @@ Status Server::OpenDomainStores() {
   // TRIMMED); the events themselves stay on disk.
   uint64_t head = 0;
   s = state->store->ForEach(Column::kMeta, [&](std::string_view key, std::string_view value) {
+    if (key == kEventHeadKey && value.size() == 8) head = std::max(head, FromBigEndian64(value));
     if (key.size() == 11 && key.substr(0, 3) == "ev:") {
-      uint64_t seq = 0;
-      for (size_t i = 3; i < 11; ++i) seq = (seq << 8) | static_cast<uint8_t>(key[i]);
+      const uint64_t seq = FromBigEndian64(key.substr(3));
       int64_t expire_at_ms = 0;
       if (PeekExpiry(value, &expire_at_ms)) state->events->NoteLoaded(seq, expire_at_ms);
       head = std::max(head, seq);
@@ -144,6 +172,7 @@ Status Server::OpenDomainStores() {
   });
   if (!s.ok()) return s;
   state->events->SetHead(head);
+  persisted_event_head_ = head;
   s = LoadDomainColumn(
       Column::kSessions,
       [state](std::string_view key, std::string_view value, int64_t now) {
@@ -293,6 +322,7 @@ void Server::RunActiveExpiry() {
     expiry.RunCycle(NowMs(), budget_us);
     state_->used_memory.store(UsedMemory(), std::memory_order_relaxed);
     PublishExpiryNotices(*state_);
+    PersistEventHead();
     lock.lock();
     expiry_cv_.wait_for(lock, std::chrono::microseconds(period_us), [this] { return expiry_stop_; });
   }

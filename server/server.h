@@ -34,6 +34,9 @@ class Server {
  private:
   // Opens RocksDB in `dir`, loads it into memory and starts the commit pipeline.
   Status OpenStorage();
+  // Writes the event log's head sequence number to `meta` when it moved, so numbering never restarts
+  // even after compaction has dropped every expired event record (background thread).
+  void PersistEventHead();
   // Loads a domain store's column family with `load(key, value, now)`, deleting the records it refuses
   // (expired while the server was down).
   Status LoadDomainColumn(Column column,
@@ -54,7 +57,8 @@ class Server {
   std::thread expiry_thread_;
   std::mutex expiry_mu_;
   std::condition_variable expiry_cv_;
-  bool expiry_stop_ = false;  // guarded by expiry_mu_
+  bool expiry_stop_ = false;           // guarded by expiry_mu_
+  uint64_t persisted_event_head_ = 0;  // background thread only
   size_t next_thread_ = 0;
 };
 

@@ -75,10 +75,11 @@ std::string EventLog::Key(uint64_t seq) {
 PendingEvent EventLog::Append(int64_t now_ms, uint64_t write_seq, std::string_view type,
                               std::string_view fields, std::vector<PendingWrite>* pending) {
   PendingEvent event;
+  const int64_t expire_at_ms = now_ms + retention_ms_.load(std::memory_order_relaxed);
   {
     std::lock_guard lock(mu_);
     event.event_seq = ++head_;
-    AddMark(event.event_seq, now_ms + retention_ms_);
+    AddMark(event.event_seq, expire_at_ms);
   }
   event.write_seq = write_seq;
   event.message = std::to_string(event.event_seq);
@@ -87,7 +88,7 @@ PendingEvent EventLog::Append(int64_t now_ms, uint64_t write_seq, std::string_vi
   if (write_seq != 0) {
     PendingWrite record{write_seq, PendingWrite::Kind::kPut, Key(event.event_seq), {}};
     record.column = Column::kMeta;
-    EncodeHeader(kEventRecord, now_ms + retention_ms_, &record.value);
+    EncodeHeader(kEventRecord, expire_at_ms, &record.value);
     record.value.append(event.message);
     record.step = WriteLog::CurrentStep();
     pending->push_back(std::move(record));

@@ -14,6 +14,7 @@
 // Thread-safety: all methods are safe to call concurrently.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -42,6 +43,10 @@ class EventLog {
 
   EventLog(Publisher publish, int64_t retention_ms);
 
+  // Events appended from now on are kept `retention_ms` (max-token-lifetime changed live).
+  void set_retention_ms(int64_t retention_ms) {
+    retention_ms_.store(retention_ms, std::memory_order_relaxed);
+  }
   // Publication waits for the pipeline's commits (without one, events publish at once).
   void AttachPipeline(CommitPipeline* pipeline) { pipeline_ = pipeline; }
   // Loading, in sequence order: an event record found on disk and its expiry.
@@ -72,7 +77,7 @@ class EventLog {
   void Resolve(uint64_t event_seq, std::optional<std::string> message);
 
   const Publisher publish_;
-  const int64_t retention_ms_;
+  std::atomic<int64_t> retention_ms_;
   CommitPipeline* pipeline_ = nullptr;
 
   mutable std::mutex mu_;

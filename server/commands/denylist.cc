@@ -46,10 +46,10 @@ void Add(CommandContext& ctx) {
       return ctx.ReplySyntaxError();
     }
   }
-  r.deadline_s = r.exp_s + ctx.server.config.deny_leeway_s();
-  if (r.exp_s > Denylist::kMaxDeadlineS || r.deadline_s > Denylist::kMaxDeadlineS) {
+  const int64_t leeway = ctx.server.config.deny_leeway_s();
+  if (r.exp_s > Denylist::kMaxDeadlineS - leeway)
     return ctx.reply.Error("ERR exp is not a valid Unix time in seconds");
-  }
+  r.deadline_s = r.exp_s + leeway;
   ctx.reply.Integer(ctx.server.denylist->Add(ctx.now_ms, r) == Denylist::AddResult::kAdded ? 1 : 0);
 }
 
@@ -63,8 +63,10 @@ int Verdict(CommandContext& ctx, const TokenCheck& check) {
   const auto verdict = ctx.server.denylist->Check(ctx.now_ms, check.denylist);
   if (verdict != Denylist::Verdict::kOk) return static_cast<int>(verdict);
   // No refresh-token family store exists yet, so no family is live: a token bound to one is refused.
-  if (check.family) return 5;
-  if (check.sid && !ctx.server.sessions->IsLiveHandle(ctx.now_ms, *check.sid)) return 5;
+  if (check.family || (check.sid && !ctx.server.sessions->IsLiveHandle(ctx.now_ms, *check.sid))) {
+    ctx.server.denylist->CountHit();
+    return 5;
+  }
   return 0;
 }
 
@@ -214,7 +216,8 @@ void RegisterDenylistCommands(CommandTable& t) {
             "0.1.0", "O(1)"));
   t.Add(Cmd("deny.checkjwt", 2, kCmdReadonly | kCmdFast, {"lk-verify", "read", "fast"}, 0, 0, 0, CheckJwt,
             "DENY.CHECK with the claims of a JWT's payload; does not verify its signature", "0.1.0", "O(1)"));
-  t.Add(Cmd("deny.scan", -2, kCmdReadonly, {"lk-verify", "read", "slow"}, 0, 0, 0, Scan,
+  // Not @lk-verify (SPEC §2 lists what is): the full list of revoked tokens is for the issuing side.
+  t.Add(Cmd("deny.scan", -2, kCmdReadonly, {"lk-issue", "read", "slow"}, 0, 0, 0, Scan,
             "Iterate the denylist's entries", "0.1.0", "O(1) per call, O(N) for a full iteration"));
   t.Add(Cmd("notbefore.set", -4, kCmdWrite | kCmdDenyOom | kCmdFast, {"lk-issue", "write", "fast"}, 0, 0, 0,
             NotBeforeSet, "Raise a not-before watermark (never lowers it)", "0.1.0", "O(1)"));
