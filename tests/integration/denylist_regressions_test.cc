@@ -1,14 +1,15 @@
-// Server bugs found while writing the denylist tests, each kept as a failing test until it is fixed
-// (see the FAILS comment on each): the event log's retention ignores CONFIG SET max-token-lifetime;
-// under the default `fsync everysec` a reply leaves before its write reaches RocksDB, so a process
-// crash loses acknowledged revocations; DENY.SCAN is in @lk-verify where SPEC §2 puts it in @lk-issue.
+// Server bugs found while writing the denylist tests, kept as regression tests (each comment names
+// the commit that failed it; fixed in a84691d and 4795c36): the event log's retention ignores CONFIG SET
+// max-token-lifetime; under the default `fsync everysec` a reply leaves before its write reaches RocksDB, so
+// a process crash loses acknowledged revocations; DENY.SCAN is in @lk-verify where SPEC §2 puts it in
+// @lk-issue.
 #include "denylist_test_helpers.h"
 
 namespace latchkey::testing {
 namespace {
 
 // SPEC §5: the event log is "kept >= max-token-lifetime", and max-token-lifetime can change live
-// (CONFIG SET). FAILS at 6b8d425: EventLog takes its retention once, at start-up
+// (CONFIG SET). Failed at 6b8d425: EventLog takes its retention once, at start-up
 // (server.cc: `config_.max_token_lifetime_s() * 1000` passed to the constructor, `const
 // retention_ms_`), so after CONFIG SET max-token-lifetime 100 on a server started with 1, an event
 // published after the change is TRIMMED 1 s later. NOTBEFORE.SET's default TTL does follow the new
@@ -36,7 +37,7 @@ TEST(DenylistRegressions, EventRetentionFollowsConfigSetMaxTokenLifetime) {
 // SPEC §2: every domain mutation "replies only after that write under the fsync policy": with
 // `everysec` the WriteBatch is written (not synced) before the reply, as Redis write(2)s its AOF
 // before replying, so a crash of the process alone (not of the machine) loses nothing acknowledged.
-// FAILS at 6b8d425 (usually within the first rounds): under everysec the connection holds no reply
+// Failed at 6b8d425 (usually within the first rounds): under everysec the connection holds no reply
 // for the commit pipeline (connection.cc waits only under `always`) and the pipeline hands records to
 // RocksDB on a 2 ms timer (commit_pipeline.cc kBatchingInterval), so a kill -9 right after the replies
 // loses the last acknowledged DENY.ADDs. The same gap shows while the server runs: DENY.SCAN and
@@ -74,7 +75,7 @@ TEST(DenylistRegressions, Kill9UnderEverysecKeepsAcknowledgedEntries) {
 }
 
 // SPEC §2: @lk-verify is DENY.CHECK*, NOTBEFORE.GET, SESSION.GET without TOUCH, RTOKEN.INSPECT,
-// EVENTS.SINCE and SUBSCRIBE; every other domain command is @lk-issue. FAILS at 6b8d425: DENY.SCAN is
+// EVENTS.SINCE and SUBSCRIBE; every other domain command is @lk-issue. Failed at 6b8d425: DENY.SCAN is
 // registered in @lk-verify (denylist.cc), so a verify-only gateway user may dump the whole denylist
 // (iss and jti of every revoked token). (If DENY.SCAN belongs in @lk-verify, SPEC §2 needs the change.)
 TEST(DenylistRegressions, AclCategoriesFollowSpec) {
