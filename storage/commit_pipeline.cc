@@ -53,13 +53,26 @@ void CommitPipeline::Notify() {
   RequestRound();
 }
 
+void CommitPipeline::set_policy(FsyncPolicy policy) {
+  const FsyncPolicy old = policy_.exchange(policy, std::memory_order_relaxed);
+  if (old != FsyncPolicy::kAlways || policy == FsyncPolicy::kAlways) return;
+  {
+    std::lock_guard lock(mu_);
+    ++sync_requests_;
+    work_ = true;
+  }
+  cv_.notify_one();
+}
+
 void CommitPipeline::CommitHere() {
   std::unique_lock round(round_mu_, std::try_to_lock);
   if (!round.owns_lock()) {
     RequestRound();
     return;
   }
-  CommitRound(/*sync=*/false);
+  // An I/O thread must not stall behind a transaction on another thread: if one is open, the
+  // committer does the round once it ends.
+  if (!CommitRound(/*sync=*/false, /*wait_for_transactions=*/false)) RequestRound();
 }
 
 void CommitPipeline::RequestRound() {
@@ -198,17 +211,21 @@ std::vector<PendingWrite> CommitPipeline::Drain(uint64_t upto) {
     }
   }
   for (RecordSource* source : sources_) source->Drain(upto, &records);
-  std::stable_sort(records.begin(), records.end(), [](const PendingWrite& a, const PendingWrite& b) {
-    return a.seq != b.seq ? a.seq < b.seq : a.step < b.step;
-  });
+  std::stable_sort(records.begin(), records.end(),
+                   [](const PendingWrite& a, const PendingWrite& b) { return a.seq < b.seq; });
   return records;
 }
 
-bool CommitPipeline::CommitRound(bool sync) {
+bool CommitPipeline::CommitRound(bool sync, bool wait_for_transactions) {
   uint64_t upto = 0;
   std::vector<PendingWrite> records;
   {
-    std::unique_lock gate(transaction_gate());
+    std::unique_lock gate(transaction_gate(), std::defer_lock);
+    if (wait_for_transactions) {
+      gate.lock();
+    } else if (!gate.try_lock()) {
+      return false;
+    }
     upto = last_seq();
     // Nothing numbered since the last drain: nothing to take (a read-only load must not cost every
     // shard's lock 500 times a second).
@@ -275,8 +292,8 @@ static Database* DatabaseByPhysicalId(Keyspace& keyspace, uint16_t physical) {
 }
 
 void CommitPipeline::Undo(const std::vector<PendingWrite>& records) {
-  std::map<std::pair<uint64_t, uint32_t>, std::vector<int>> swaps;  // (seq, step) -> databases of a SWAPDB
-  std::unique_ptr<DurableStore::KeyReader> reader;                  // one view of the disk for every key
+  std::map<uint64_t, std::vector<int>> swaps;       // seq -> databases of a SWAPDB
+  std::unique_ptr<DurableStore::KeyReader> reader;  // one view of the disk for every key
   for (const PendingWrite& w : records) {
     if (w.column != Column::kKv) {  // a domain store's record; meta records (events) hold no memory
       for (RecordSource* source : sources_) {
@@ -285,7 +302,7 @@ void CommitPipeline::Undo(const std::vector<PendingWrite>& records) {
       continue;
     }
     if (w.kind == PendingWrite::Kind::kMetaPut) {
-      swaps[{w.seq, w.step}].push_back(std::stoi(w.key.substr(w.key.find(':') + 1)));
+      swaps[w.seq].push_back(std::stoi(w.key.substr(w.key.find(':') + 1)));
       continue;
     }
     uint16_t physical = 0;

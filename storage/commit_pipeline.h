@@ -15,8 +15,11 @@
 // are told `ok=false`, writes are refused by the server (MISCONF) and every later round is undone the
 // same way, until a probe write and sync succeed again (checked every second).
 //
-// Thread-safety: all public methods are safe from any thread. Callbacks run on the commit thread (or
-// on the caller's, if already decided) and must only post work elsewhere.
+// Rounds run on the commit thread, or (CommitHere, without `fsync always`) on an I/O thread whose
+// replies wait for them; one round at a time.
+//
+// Thread-safety: all public methods are safe from any thread. Callbacks run on whichever thread runs
+// the round (or on the caller's, if already decided) and must only post work elsewhere or publish.
 #pragma once
 
 #include <atomic>
@@ -60,7 +63,8 @@ class CommitPipeline : public WriteLog {
   void CommitHere();
 
   FsyncPolicy policy() const { return policy_.load(std::memory_order_relaxed); }
-  void set_policy(FsyncPolicy policy) { policy_.store(policy, std::memory_order_relaxed); }
+  // Leaving `always` asks for one synced round, so replies already waiting for a sync get it.
+  void set_policy(FsyncPolicy policy);
 
   // Calls `done(true)` once every record up to `seq` is on disk and synced, or `done(false)` if one of
   // them failed and was undone.
@@ -97,8 +101,9 @@ class CommitPipeline : public WriteLog {
  private:
   void Run();
   std::vector<PendingWrite> Drain(uint64_t upto);
-  // Writes one round; returns false if it failed (and was undone).
-  bool CommitRound(bool force_sync);
+  // One round; false if it failed, or (with `wait_for_transactions` false) if a transaction was open
+  // and nothing was done. REQUIRES: round_mu_ held.
+  bool CommitRound(bool sync, bool wait_for_transactions = true);
   void Undo(const std::vector<PendingWrite>& records);
   void Settle(uint64_t durable_through, uint64_t failed_through);
   // Runs the WhenCommitted callbacks for records up to `through`.

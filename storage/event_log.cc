@@ -90,7 +90,6 @@ PendingEvent EventLog::Append(int64_t now_ms, uint64_t write_seq, std::string_vi
     record.column = Column::kMeta;
     EncodeHeader(kEventRecord, expire_at_ms, &record.value);
     record.value.append(event.message);
-    record.step = WriteLog::CurrentStep();
     pending->push_back(std::move(record));
   }
   return event;

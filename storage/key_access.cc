@@ -7,7 +7,6 @@
 namespace latchkey {
 
 thread_local uint64_t CommandTicket::needed_ = 0;
-thread_local WriteLog::SequenceGroup* WriteLog::group_ = nullptr;
 
 KeyAccess::KeyAccess(Database& db, int64_t now_ms, std::string_view key, Mode mode)
     : db_(db), now_ms_(now_ms), mode_(mode) {

@@ -29,11 +29,9 @@ TransactionScope::TransactionScope(Keyspace& keyspace, std::span<const NamedKey>
   sorted_ = held_;
   std::sort(sorted_.begin(), sorted_.end());
   current_ = this;
-  WriteLog::SetSequenceGroup(&group_);
 }
 
 TransactionScope::~TransactionScope() {
-  WriteLog::SetSequenceGroup(nullptr);
   current_ = nullptr;
   for (auto it = held_.rbegin(); it != held_.rend(); ++it) (*it)->mu_.unlock();
   if (log_ != nullptr) log_->transaction_gate().unlock_shared();

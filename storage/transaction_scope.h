@@ -5,9 +5,8 @@
 // transaction has commands whose keys are not known in advance (FLUSHALL, SCAN, SELECT...). While it
 // lives, on its thread:
 //   - locking a held shard is a no-op (ShardMutex), so commands run as they would alone;
-//   - every record written to the WriteLog carries one sequence number, and the committer does not
-//     drain while the scope is open (the log's transaction gate), so the commit pipeline hands
-//     RocksDB all of the transaction's writes in one batch, or none of them.
+//   - the committer does not drain while the scope is open (the log's transaction gate), so the
+//     commit pipeline hands RocksDB all of the transaction's writes in one batch, or none of them.
 // Other threads block on the held shards until the scope ends, so no client sees a half-run
 // transaction, in memory or on disk.
 //
@@ -50,7 +49,6 @@ class TransactionScope {
   WriteLog* const log_;              // its transaction gate is held shared (write_log.h)
   std::vector<ShardMutex*> held_;    // in locking order
   std::vector<ShardMutex*> sorted_;  // held_ sorted by address, for Holds()
-  WriteLog::SequenceGroup group_;    // the transaction's one sequence number
   static thread_local TransactionScope* current_;
 };
 

@@ -9,8 +9,8 @@
 //
 // `durable_seq` is the highest number whose records are on disk under the fsync policy. A command that
 // wrote sequence s, or read a shard whose newest record is s > durable_seq, must not be answered before
-// durable_seq >= s (with `fsync always`); CommandTicket carries that number from storage to the
-// connection.
+// s is synced (with `fsync always`) or written to RocksDB (everysec, no: the pipeline's committed_seq);
+// CommandTicket carries that number from storage to the connection.
 //
 // Thread-safety: NextSeq/durable_seq are atomic; PendingWrite lists are guarded by their shard's lock.
 #pragma once
@@ -39,7 +39,6 @@ struct PendingWrite {
   Kind kind = Kind::kPut;
   std::string key;
   std::string value;
-  uint32_t step = 0;            // order among records of one transaction (WriteLog::SequenceGroup)
   Column column = Column::kKv;  // for kPut and kDelete
 };
 
@@ -62,25 +61,10 @@ class WriteLog {
  public:
   virtual ~WriteLog() = default;
 
-  // One transaction's writes: they all carry one sequence number, so they commit together, and are
-  // ordered among themselves by step (one step per NextSeq call, i.e. per command).
-  struct SequenceGroup {
-    uint64_t seq = 0;  // allocated by the group's first NextSeq
-    uint32_t step = 0;
-  };
-
-  // A new sequence number. REQUIRES: the caller holds the locks of every shard it records into.
-  // Inside a sequence group on this thread, returns the group's number and starts a new step.
-  uint64_t NextSeq() {
-    if (group_ == nullptr) return Allocate();
-    if (group_->seq == 0) group_->seq = Allocate();
-    ++group_->step;
-    return group_->seq;
-  }
-  // Starts or (with nullptr) ends this thread's sequence group (TransactionScope).
-  static void SetSequenceGroup(SequenceGroup* group) { group_ = group; }
-  // The step records written now on this thread belong to (0 outside a group).
-  static uint32_t CurrentStep() { return group_ != nullptr ? group_->step : 0; }
+  // A new sequence number. REQUIRES: the caller holds the locks of every shard it records into, so
+  // each shard's records are in sequence order. (A transaction's writes get numbers of their own too;
+  // what keeps them in one batch is the transaction gate below.)
+  uint64_t NextSeq() { return Allocate(); }
   uint64_t last_seq() const { return next_seq_.load(); }
   uint64_t durable_seq() const { return durable_seq_.load(std::memory_order_acquire); }
 
@@ -88,9 +72,11 @@ class WriteLog {
   virtual void Notify() = 0;
 
   // Held shared by every open transaction (TransactionScope), taken exclusively by the committer
-  // while it drains: a transaction's records all carry one sequence number, but the domain stores
-  // record them one command at a time under their own locks, so without the gate a drain between
-  // two of them would split the transaction across two batches.
+  // while it reads the newest sequence number and drains: the domain stores record a transaction's
+  // writes one command at a time under their own locks (the scope holds keyspace shards only), so
+  // without the gate a drain between two of them would split the transaction across two batches.
+  // Each record has its own number, so a concurrent write to the same domain shard still reaches
+  // RocksDB in the order memory applied it.
   std::shared_mutex& transaction_gate() { return transaction_gate_; }
 
  protected:
@@ -100,9 +86,6 @@ class WriteLog {
   std::atomic<uint64_t> next_seq_{0};
   std::atomic<uint64_t> durable_seq_{0};
   std::shared_mutex transaction_gate_;
-
- private:
-  static thread_local SequenceGroup* group_;
 };
 
 // The highest sequence number the current command on this thread wrote or observed. The connection
@@ -138,11 +121,10 @@ void TakeIfDirty(std::atomic<bool>& dirty, Mutex& mu, std::vector<PendingWrite>&
 
 // The three below REQUIRE the shard's lock.
 
-// Appends `write` to the shard's pending list: updates its newest sequence number, stamps the
-// transaction step, and notes the sequence number in this thread's ticket.
+// Appends `write` to the shard's pending list: updates its newest sequence number and notes the
+// sequence number in this thread's ticket.
 inline void RecordPending(std::vector<PendingWrite>& pending, uint64_t& last_seq, PendingWrite write) {
   last_seq = write.seq;
-  write.step = WriteLog::CurrentStep();
   CommandTicket::Note(write.seq);
   pending.push_back(std::move(write));
 }

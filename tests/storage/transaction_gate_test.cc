@@ -9,12 +9,14 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "storage/clock.h"
 #include "storage/commit_pipeline.h"
 #include "storage/denylist.h"
 #include "storage/denylist_record.h"
 #include "storage/durable_store.h"
+#include "storage/strings.h"
 #include "storage/transaction_scope.h"
 
 namespace latchkey {
@@ -79,6 +81,36 @@ TEST_F(TransactionGateTest, ATransactionsDomainWritesReachRocksDbTogether) {
   ASSERT_TRUE(pipeline_->SyncNow().ok());
   EXPECT_TRUE(OnDisk("first"));
   EXPECT_TRUE(OnDisk("second"));
+}
+
+// A write inside a transaction to a domain shard (not held by the scope) and a concurrent write from
+// outside to the same record reach RocksDB in the order memory applied them: every record has its own
+// sequence number (with one number for the whole transaction, the transaction's later write sorted
+// before the outsider's, and disk kept the older watermark).
+TEST_F(TransactionGateTest, ConcurrentDomainWritesKeepMemoryOrderOnDisk) {
+  const int64_t now = NowMs();
+  {
+    const std::vector<TransactionScope::NamedKey> keys = {{0, "k"}};
+    TransactionScope scope(*keyspace_, keys, /*all=*/false);
+    SetParams params;
+    SetOutcome outcome;
+    ASSERT_TRUE(StringSet(keyspace_->db(0), now, "k", "v", params, &outcome).ok());  // numbered first
+    std::thread outsider([&] {
+      EXPECT_EQ(denylist_->SetWatermark(now, WatermarkScope::kSub, "alice", 100, now + 60000), 100);
+    });
+    outsider.join();
+    EXPECT_EQ(denylist_->SetWatermark(now, WatermarkScope::kSub, "alice", 200, now + 60000), 200);
+  }
+  ASSERT_TRUE(pipeline_->SyncNow().ok());
+  std::string value;
+  bool found = false;
+  ASSERT_TRUE(
+      store_->ReadRecord(Column::kDenylist, EncodeWatermarkKey(WatermarkScope::kSub, "alice"), &value, &found)
+          .ok());
+  ASSERT_TRUE(found);
+  int64_t watermark = 0, deadline = 0;
+  ASSERT_TRUE(DecodeWatermarkRecord(value, &watermark, &deadline));
+  EXPECT_EQ(watermark, 200);
 }
 
 TEST_F(TransactionGateTest, OutsideATransactionWritesCommitOnTheirOwn) {
