@@ -71,12 +71,36 @@ void Connection::OnOwnThread(Fn fn) {
 }
 
 void Connection::Deliver(std::shared_ptr<const Publication> publication,
-                         std::shared_ptr<const std::string> pattern) {
+                         std::shared_ptr<const std::string> pattern, bool queued) {
+  if (queued) {
+    bool schedule = false;
+    {
+      std::lock_guard lock(mailbox_mu_);
+      mailbox_.emplace_back(std::move(publication), std::move(pattern));
+      schedule = !std::exchange(mailbox_scheduled_, true);
+    }
+    if (schedule) {
+      asio::post(thread_.context(), [weak = weak_from_this()] {
+        if (auto self = weak.lock()) self->DrainMailbox();
+      });
+    }
+    return;
+  }
   // On this thread (maybe from this very client) the message is written at once, so a RESP3 client
   // publishing to itself gets it before PUBLISH's reply, as in Redis.
   OnOwnThread([publication = std::move(publication), pattern = std::move(pattern)](Connection& c) {
     c.WriteMessage(*publication, pattern.get());
   });
+}
+
+void Connection::DrainMailbox() {
+  decltype(mailbox_) messages;
+  {
+    std::lock_guard lock(mailbox_mu_);
+    messages.swap(mailbox_);
+    mailbox_scheduled_ = false;
+  }
+  for (const auto& [publication, pattern] : messages) WriteMessage(*publication, pattern.get());
 }
 
 void Connection::DeliverMonitorLine(std::shared_ptr<const std::string> line) {

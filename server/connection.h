@@ -24,7 +24,9 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "protocol/reply_writer.h"
@@ -53,8 +55,8 @@ class Connection : public std::enable_shared_from_this<Connection>, public Subsc
   const ClientInfo& info() const { return *info_; }
 
   // Subscriber: thread-safe.
-  void Deliver(std::shared_ptr<const Publication> publication,
-               std::shared_ptr<const std::string> pattern) override;
+  void Deliver(std::shared_ptr<const Publication> publication, std::shared_ptr<const std::string> pattern,
+               bool queued) override;
   // MonitorSink: thread-safe.
   void DeliverMonitorLine(std::shared_ptr<const std::string> line) override;
 
@@ -112,6 +114,15 @@ class Connection : public std::enable_shared_from_this<Connection>, public Subsc
 
   bool reading_ = false;
   bool processing_ = false;  // inside ProcessInput: replies are being added, do not flush yet
+
+  // Ordered deliveries (Deliver with `queued`) wait here in arrival order until this thread writes
+  // them: Asio may run a post made on this thread after one made later on another, so posting each
+  // message would not keep the publishers' order.
+  void DrainMailbox();
+  std::mutex mailbox_mu_;
+  std::vector<std::pair<std::shared_ptr<const Publication>, std::shared_ptr<const std::string>>>
+      mailbox_;                     // guarded by mailbox_mu_
+  bool mailbox_scheduled_ = false;  // guarded by mailbox_mu_
   bool closed_ = false;
   int64_t soft_limit_since_ms_ = 0;
 };

@@ -39,7 +39,7 @@ bool PubSub::PUnsubscribe(std::string_view pattern, uint64_t client_id) {
   return true;
 }
 
-size_t PubSub::Publish(std::string_view channel, std::string_view message) {
+size_t PubSub::Publish(std::string_view channel, std::string_view message, bool ordered) {
   auto publication =
       std::make_shared<const Publication>(Publication{std::string(channel), std::string(message)});
   // Collected under the lock, delivered after it: Deliver only queues, but it takes other locks.
@@ -58,7 +58,7 @@ size_t PubSub::Publish(std::string_view channel, std::string_view message) {
       }
     }
   }
-  for (auto& [subscriber, pattern] : targets) subscriber->Deliver(publication, std::move(pattern));
+  for (auto& [subscriber, pattern] : targets) subscriber->Deliver(publication, std::move(pattern), ordered);
   return targets.size();
 }
 

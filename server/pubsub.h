@@ -32,9 +32,10 @@ class Subscriber {
  public:
   virtual ~Subscriber() = default;
   // Hands `publication` over, as a `message` (pattern == nullptr) or a `pmessage` for `pattern`.
-  // Called from any thread; must not block.
+  // Called from any thread; must not block. With `queued`, the message goes behind everything
+  // already handed over, even on the subscriber's own thread (see PubSub::Publish).
   virtual void Deliver(std::shared_ptr<const Publication> publication,
-                       std::shared_ptr<const std::string> pattern) = 0;
+                       std::shared_ptr<const std::string> pattern, bool queued) = 0;
 };
 
 class PubSub {
@@ -47,7 +48,11 @@ class PubSub {
 
   // Delivers `message` to the subscribers of `channel` and of every matching pattern; returns how
   // many deliveries were made (PUBLISH's reply).
-  size_t Publish(std::string_view channel, std::string_view message);
+  // `ordered`: the publications of several threads must reach every subscriber in the order of the
+  // calls (revocation events, published in sequence order from whichever thread commits); else a
+  // subscriber on the publisher's own thread gets it at once (a client publishing to itself sees the
+  // message before PUBLISH's reply, as in Redis).
+  size_t Publish(std::string_view channel, std::string_view message, bool ordered = false);
 
   // PUBSUB CHANNELS [pattern]: channels with at least one subscriber.
   std::vector<std::string> Channels(std::optional<std::string_view> pattern) const;

@@ -142,7 +142,7 @@ Status Server::OpenDomainStores() {
   ServerState* state = state_.get();
   state->events = std::make_unique<EventLog>(
       [state](const std::string& message) {
-        state->pubsub.Publish(state->config.revocation_channel(), message);
+        state->pubsub.Publish(state->config.revocation_channel(), message, /*ordered=*/true);
       },
       config_.max_token_lifetime_s() * 1000);
   state->events->AttachPipeline(state->pipeline.get());
