@@ -9,7 +9,10 @@
 # and Latchkey's own denylist_bytes_per_entry), and the restart time to the first PING with
 # everything loaded. Both persist: Redis appendonly everysec, Latchkey fsync everysec.
 #
-# Usage: bench/compare_denylist.sh [path/to/latchkey-server] [entries] [requests per run] [rounds]
+# PIN=1 gives each side one core: both servers on CPU 0 (Latchkey with one I/O thread), the load
+# generator on CPU 1 (taskset), so neither server competes with redis-benchmark for a core.
+#
+# Usage: [PIN=1] bench/compare_denylist.sh [path/to/latchkey-server] [entries] [requests per run] [rounds]
 set -euo pipefail
 
 LK_BIN=${1:-build/server/latchkey-server}
@@ -18,6 +21,14 @@ REQUESTS=${3:-1000000}
 ROUNDS=${4:-2}
 CLIENTS=${CLIENTS:-50}
 HERE=$(cd "$(dirname "$0")" && pwd)
+SERVER_CPU=()
+CLIENT_CPU=()
+IO_THREADS=${IO_THREADS:-0}
+if [ "${PIN:-0}" = 1 ]; then
+  SERVER_CPU=(taskset -c 0)
+  CLIENT_CPU=(taskset -c 1)
+  IO_THREADS=1
+fi
 
 free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_ping() {
@@ -36,12 +47,12 @@ tmp=$(mktemp -d)
 RPORT=$(free_port)
 LPORT=$(free_port)
 start_redis() {
-  redis-server --port "$RPORT" --bind 127.0.0.1 --save '' --appendonly yes --appendfsync everysec \
+  "${SERVER_CPU[@]}" redis-server --port "$RPORT" --bind 127.0.0.1 --save '' --appendonly yes --appendfsync everysec \
     --dir "$tmp" >>"$tmp/redis.log" 2>&1 &
   RPID=$!
 }
 start_latchkey() {
-  "$LK_BIN" --port "$LPORT" --bind 127.0.0.1 --dir "$tmp/lk" --io-threads "${IO_THREADS:-0}" --fsync everysec \
+  "${SERVER_CPU[@]}" "$LK_BIN" --port "$LPORT" --bind 127.0.0.1 --dir "$tmp/lk" --io-threads "$IO_THREADS" --fsync everysec \
     --loglevel warning >>"$tmp/lk.log" 2>&1 &
   LPID=$!
 }
@@ -70,7 +81,7 @@ echo "  redis dbsize $(redis-cli -p "$RPORT" dbsize), latchkey entries" \
 run() {
   local port=$1 pipeline=$2
   shift 2
-  redis-benchmark -p "$port" -c "$CLIENTS" -n "$REQUESTS" -P "$pipeline" -r $((2 * ENTRIES)) --csv "$@" 2>/dev/null |
+  "${CLIENT_CPU[@]}" redis-benchmark -p "$port" -c "$CLIENTS" -n "$REQUESTS" -P "$pipeline" -r $((2 * ENTRIES)) --csv "$@" 2>/dev/null |
     awk -F'","' 'NR==2 {gsub(/"/,"",$2); gsub(/"/,"",$7); print $2, $5, $7}'
 }
 median_run() { printf '%s\n' "$@" | sort -n -k1,1 | awk '{a[NR]=$0} END {print a[int((NR+1)/2)]}'; }
