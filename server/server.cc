@@ -320,7 +320,8 @@ void Server::RunActiveExpiry() {
     const int64_t budget_us = period_us * (25 + 2 * (config_.active_expire_effort() - 1)) / 100;
     lock.unlock();
     expiry.RunCycle(NowMs(), budget_us);
-    state_->used_memory.store(UsedMemory(), std::memory_order_relaxed);
+    // mallinfo2 locks every arena while it walks it: only pay for it when a limit is set.
+    if (config_.maxmemory() != 0) state_->used_memory.store(UsedMemory(), std::memory_order_relaxed);
     PublishExpiryNotices(*state_);
     PersistEventHead();
     lock.lock();

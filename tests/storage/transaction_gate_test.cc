@@ -73,7 +73,8 @@ TEST_F(TransactionGateTest, ATransactionsDomainWritesReachRocksDbTogether) {
   {
     TransactionScope scope(*keyspace_, {}, /*all=*/false);
     Add("first");
-    // The committer runs every 2 ms; without the gate it would write "first" alone meanwhile.
+    // Ask for a round now; without the gate the committer would write "first" alone meanwhile.
+    pipeline_->RequestRound();
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
     EXPECT_FALSE(OnDisk("first"));
     Add("second");
