@@ -26,26 +26,18 @@ Denylist::Shard& Denylist::WatermarkShard(std::string_view key) {
   return shards_[XXH3_64bits(key.data(), key.size()) % kShards];
 }
 
-void Denylist::NoteObserved(const Shard& shard) {
-  if (log_ != nullptr) latchkey::NoteObserved(shard.last_seq, shard.undone_seq, log_->durable_seq());
-}
-
 void Denylist::Record(Shard& shard, uint64_t seq, std::string key, std::string value, Followups* f) {
   if (log_ == nullptr) return;
   f->recorded = true;
   PendingWrite write{seq, PendingWrite::Kind::kPut, std::move(key), std::move(value)};
   write.column = Column::kDenylist;
-  RecordPending(shard.pending, shard.last_seq, std::move(write));
+  shard.log.Record(std::move(write));
 }
 
 void Denylist::RecordEvent(Shard& shard, uint64_t seq, int64_t now_ms, std::string_view type,
                            std::string fields, Followups* f) {
   if (events_ == nullptr) return;
-  f->event = events_->Append(now_ms, log_ != nullptr ? seq : 0, type, fields, &shard.pending);
-  if (log_ != nullptr) {
-    shard.last_seq = seq;
-    CommandTicket::Note(seq);
-  }
+  f->event = events_->Append(now_ms, log_ != nullptr ? seq : 0, type, fields, &shard.log);
 }
 
 void Denylist::Apply(Followups& f) {
@@ -66,7 +58,7 @@ Denylist::AddResult Denylist::Add(int64_t now_ms, const AddRequest& r) {
     const bool live = it != shard.entries.end() && it->deadline_s > Tick(now_ms);
     if (live) result = AddResult::kExisting;
     if (live && it->deadline_s >= deadline) {
-      NoteObserved(shard);
+      shard.log.NoteObserved(log_);
     } else {
       if (it == shard.entries.end()) {
         shard.entries.insert(Entry{fp, deadline});
@@ -99,7 +91,7 @@ Denylist::Verdict Denylist::Check(int64_t now_ms, const CheckRequest& r) {
     std::lock_guard lock(shard.mu);
     auto it = shard.entries.find(fp);
     if (it != shard.entries.end() && it->deadline_s > Tick(now_ms)) verdict = Verdict::kJti;
-    NoteObserved(shard);
+    shard.log.NoteObserved(log_);
   }
   if (verdict == Verdict::kOk && r.iat) {
     ApplicableWatermarks w;
@@ -122,7 +114,7 @@ std::optional<int64_t> Denylist::ReadWatermark(int64_t now_ms, WatermarkScope sc
   const std::string key = EncodeWatermarkKey(scope, id);
   Shard& shard = WatermarkShard(key);
   std::lock_guard lock(shard.mu);
-  NoteObserved(shard);
+  shard.log.NoteObserved(log_);
   return LiveWatermark(shard, key, now_ms);
 }
 
@@ -146,7 +138,7 @@ int64_t Denylist::SetWatermark(int64_t now_ms, WatermarkScope scope, std::string
     }
     result = next.value_s;
     if (current && next.value_s == *current && next.deadline_ms == shard.watermarks[key].deadline_ms) {
-      NoteObserved(shard);
+      shard.log.NoteObserved(log_);
     } else {
       if (!current || next.deadline_ms != shard.watermarks[key].deadline_ms) {
         shard.watermark_expiry.emplace(next.deadline_ms, key);
@@ -266,7 +258,7 @@ Denylist::Counters Denylist::counters() {
 }
 
 void Denylist::Drain(uint64_t upto, std::vector<PendingWrite>* out) {
-  for (Shard& shard : shards_) TakeIfDirty(shard.dirty, shard.mu, shard.pending, upto, out);
+  for (Shard& shard : shards_) shard.log.Take(shard.mu, upto, out);
 }
 
 void Denylist::Undo(const PendingWrite& record, DurableStore& store) {
@@ -284,7 +276,7 @@ void Denylist::Undo(const PendingWrite& record, DurableStore& store) {
       deadline = static_cast<uint32_t>(on_disk.deadline_ms / 1000);
     Shard& shard = EntryShard(fp);
     std::lock_guard lock(shard.mu);
-    shard.undone_seq = std::max(shard.undone_seq, record.seq);
+    shard.log.Undone(record.seq);
     RestoreEntry(shard, fp, std::nullopt, now_ms);  // exactly the disk's deadline, even if lower
     if (deadline) RestoreEntry(shard, fp, deadline, now_ms);
     return;
@@ -292,7 +284,7 @@ void Denylist::Undo(const PendingWrite& record, DurableStore& store) {
   if (!DecodeWatermarkKey(record.key, &scope, &id)) return;
   Shard& shard = WatermarkShard(record.key);
   std::lock_guard lock(shard.mu);
-  shard.undone_seq = std::max(shard.undone_seq, record.seq);
+  shard.log.Undone(record.seq);
   int64_t watermark = 0, deadline_ms = 0;
   if (found && DecodeWatermarkRecord(value, &watermark, &deadline_ms)) {
     shard.watermarks[record.key] = Watermark{watermark, deadline_ms};

@@ -137,10 +137,7 @@ class Denylist : public RecordSource {
     std::priority_queue<std::pair<int64_t, std::string>, std::vector<std::pair<int64_t, std::string>>,
                         std::greater<>>
         watermark_expiry;
-    std::vector<PendingWrite> pending;
-    std::atomic<bool> dirty{false};  // write_log.h
-    uint64_t last_seq = 0;
-    uint64_t undone_seq = 0;
+    ShardLog log;  // records for the commit pipeline (write_log.h)
   };
   // What a locked section leaves for after the unlock.
   struct Followups {
@@ -158,8 +155,7 @@ class Denylist : public RecordSource {
   void RecordEvent(Shard& shard, uint64_t seq, int64_t now_ms, std::string_view type, std::string fields,
                    Followups* f);
   void Apply(Followups& f);
-  void NoteObserved(const Shard& shard);
-  uint64_t NextSeq(Shard& shard) { return log_ != nullptr ? NextSeqFor(*log_, shard.dirty) : 0; }
+  uint64_t NextSeq(Shard& shard) { return shard.log.Next(log_); }
   // Puts entry `fp` (deadline `deadline_s`, 0: none) back as it is on disk. REQUIRES: shard locked.
   static void RestoreEntry(Shard& shard, uint64_t fp, std::optional<uint32_t> deadline_s, int64_t now_ms);
 

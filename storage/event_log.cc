@@ -73,7 +73,7 @@ std::string EventLog::Key(uint64_t seq) {
 }
 
 PendingEvent EventLog::Append(int64_t now_ms, uint64_t write_seq, std::string_view type,
-                              std::string_view fields, std::vector<PendingWrite>* pending) {
+                              std::string_view fields, ShardLog* shard) {
   PendingEvent event;
   const int64_t expire_at_ms = now_ms + retention_ms_.load(std::memory_order_relaxed);
   {
@@ -90,7 +90,7 @@ PendingEvent EventLog::Append(int64_t now_ms, uint64_t write_seq, std::string_vi
     record.column = Column::kMeta;
     EncodeHeader(kEventRecord, expire_at_ms, &record.value);
     record.value.append(event.message);
-    pending->push_back(std::move(record));
+    shard->Record(std::move(record));
   }
   return event;
 }

@@ -62,9 +62,9 @@ class EventLog {
   uint64_t Floor(int64_t now_ms);
 
   // Numbers event `type` with `fields` (already escaped, see Escape) and, when `write_seq` != 0,
-  // appends its record to `pending`. REQUIRES: the caller holds the lock guarding `pending`.
+  // records it into `shard` (so the caller's reply waits for it too). REQUIRES: the shard's lock.
   PendingEvent Append(int64_t now_ms, uint64_t write_seq, std::string_view type, std::string_view fields,
-                      std::vector<PendingWrite>* pending);
+                      ShardLog* shard);
   // Publishes `event` once its write commits. Call without any storage lock held.
   void Schedule(PendingEvent event);
 

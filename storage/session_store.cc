@@ -71,10 +71,6 @@ void SessionStore::Apply(Followups& f) {
   }
 }
 
-void SessionStore::NoteObserved(const Shard& shard) {
-  if (log_ != nullptr) latchkey::NoteObserved(shard.last_seq, shard.undone_seq, log_->durable_seq());
-}
-
 void SessionStore::RecordSession(Shard& shard, uint64_t seq, const std::string& raw_handle,
                                  const StoredSession* session, Followups* followups) {
   if (log_ == nullptr) return;
@@ -82,18 +78,14 @@ void SessionStore::RecordSession(Shard& shard, uint64_t seq, const std::string& 
   PendingWrite write{seq, session != nullptr ? PendingWrite::Kind::kPut : PendingWrite::Kind::kDelete,
                      raw_handle, session != nullptr ? EncodeSession(*session) : std::string()};
   write.column = Column::kSessions;
-  RecordPending(shard.pending, shard.last_seq, std::move(write));
+  shard.log.Record(std::move(write));
 }
 
 void SessionStore::RecordEvent(Shard& shard, uint64_t seq, int64_t now_ms, std::string fields,
                                Followups* followups) {
   if (events_ == nullptr) return;
   followups->events.push_back(
-      events_->Append(now_ms, log_ != nullptr ? seq : 0, "session", fields, &shard.pending));
-  if (log_ != nullptr) {
-    shard.last_seq = seq;
-    CommandTicket::Note(seq);
-  }
+      events_->Append(now_ms, log_ != nullptr ? seq : 0, "session", fields, &shard.log));
 }
 
 void SessionStore::Insert(Shard& shard, StoredSession session) {
@@ -230,7 +222,7 @@ bool SessionStore::Get(int64_t now_ms, std::string_view id, bool touch, View* ou
           }
         }
         if (out != nullptr) *out = MakeView(s);
-        NoteObserved(shard);
+        shard.log.NoteObserved(log_);
         return true;
       });
 }
@@ -324,7 +316,7 @@ bool SessionStore::IsLiveHandle(int64_t now_ms, std::string_view handle) {
   if (!route) return false;
   Shard& shard = shards_[route->shard];
   std::lock_guard lock(shard.mu);
-  NoteObserved(shard);
+  shard.log.NoteObserved(log_);
   auto it = shard.sessions.find(*raw);
   return it != shard.sessions.end() && it->second.LiveAt(now_ms);
 }
@@ -347,7 +339,7 @@ std::vector<SessionStore::View> SessionStore::List(int64_t now_ms, std::string_v
         }
       }
     }
-    NoteObserved(shard);
+    shard.log.NoteObserved(log_);
     ApplyRoutes(f);
   }
   Apply(f);
@@ -461,7 +453,7 @@ SessionStore::Counters SessionStore::counters() {
 }
 
 void SessionStore::Drain(uint64_t upto, std::vector<PendingWrite>* out) {
-  for (Shard& shard : shards_) TakeIfDirty(shard.dirty, shard.mu, shard.pending, upto, out);
+  for (Shard& shard : shards_) shard.log.Take(shard.mu, upto, out);
 }
 
 void SessionStore::Undo(const PendingWrite& record, DurableStore& store) {
@@ -482,7 +474,7 @@ void SessionStore::Undo(const PendingWrite& record, DurableStore& store) {
   Followups f;
   {
     std::lock_guard lock(shard.mu);
-    shard.undone_seq = std::max(shard.undone_seq, record.seq);
+    shard.log.Undone(record.seq);
     Erase(shard, record.key, &f);
     if (found) {
       f.add.emplace_back(IdRouteKey(on_disk.id_hash), Route{on_disk.handle, *index});

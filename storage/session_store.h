@@ -123,10 +123,7 @@ class SessionStore : public RecordSource {
     std::priority_queue<std::pair<int64_t, std::string>, std::vector<std::pair<int64_t, std::string>>,
                         std::greater<>>
         expiry;
-    std::vector<PendingWrite> pending;
-    std::atomic<bool> dirty{false};  // write_log.h
-    uint64_t last_seq = 0;
-    uint64_t undone_seq = 0;
+    ShardLog log;  // records for the commit pipeline (write_log.h)
   };
   struct Route {
     std::string handle;  // raw
@@ -177,9 +174,7 @@ class SessionStore : public RecordSource {
   void RecordSession(Shard& shard, uint64_t seq, const std::string& raw_handle, const StoredSession* session,
                      Followups* followups);
   void RecordEvent(Shard& shard, uint64_t seq, int64_t now_ms, std::string fields, Followups* followups);
-  uint64_t NextSeq(Shard& shard) { return log_ != nullptr ? NextSeqFor(*log_, shard.dirty) : 0; }
-  // Notes, for the caller's reply, a not-yet-durable record of `shard` it observed. REQUIRES: locked.
-  void NoteObserved(const Shard& shard);
+  uint64_t NextSeq(Shard& shard) { return shard.log.Next(log_); }
   static View MakeView(const StoredSession& s);
 
   WriteLog* const log_;

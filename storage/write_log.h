@@ -153,4 +153,27 @@ inline void NoteObserved(uint64_t last_seq, uint64_t undone_seq, uint64_t durabl
   if (last_seq > durable_seq && last_seq > undone_seq) CommandTicket::Note(last_seq);
 }
 
+// The commit bookkeeping of one shard of a domain store (the keyspace's Shard keeps the same fields
+// under the same names). Everything but `dirty` is guarded by the shard's lock.
+struct ShardLog {
+  std::vector<PendingWrite> pending;  // recorded, not yet committed, in sequence order
+  std::atomic<bool> dirty{false};     // may hold records (NextSeqFor)
+  uint64_t last_seq = 0;              // the newest record ever added
+  uint64_t undone_seq = 0;            // the newest record undone after a failed commit
+
+  // Numbers a write into this shard (0 without a log).
+  uint64_t Next(WriteLog* log) { return log != nullptr ? NextSeqFor(*log, dirty) : 0; }
+  void Record(PendingWrite write) { RecordPending(pending, last_seq, std::move(write)); }
+  // Notes, for the caller's reply, a not-yet-durable record it observed here.
+  void NoteObserved(const WriteLog* log) const {
+    if (log != nullptr) latchkey::NoteObserved(last_seq, undone_seq, log->durable_seq());
+  }
+  void Undone(uint64_t seq) { undone_seq = seq > undone_seq ? seq : undone_seq; }
+  // The committer's visit (TakeIfDirty); takes the lock itself.
+  template <typename Mutex>
+  void Take(Mutex& mu, uint64_t upto, std::vector<PendingWrite>* out) {
+    TakeIfDirty(dirty, mu, pending, upto, out);
+  }
+};
+
 }  // namespace latchkey

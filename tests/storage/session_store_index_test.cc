@@ -380,9 +380,10 @@ TEST(EventLog, KeyIsEvPlusBigEndianSequence) {
 TEST(EventLog, WithoutPipelineEventsPublishAtOnceInSequenceOrder) {
   session_test::EventRecorder recorder;
   EventLog log(recorder.publisher(), session_test::kRetentionMs);
-  std::vector<PendingWrite> pending;
-  PendingEvent e1 = log.Append(kNow, 0, "session", "a h r", &pending);
-  PendingEvent e2 = log.Append(kNow, 0, "jti", "", &pending);
+  ShardLog shard;
+  const std::vector<PendingWrite>& pending = shard.pending;
+  PendingEvent e1 = log.Append(kNow, 0, "session", "a h r", &shard);
+  PendingEvent e2 = log.Append(kNow, 0, "jti", "", &shard);
   EXPECT_TRUE(pending.empty());  // write_seq 0: nothing recorded
   EXPECT_EQ(e1.event_seq, 1u);
   EXPECT_EQ(e2.event_seq, 2u);
@@ -396,8 +397,9 @@ TEST(EventLog, AppendRecordsTheEventInTheMetaColumnUnderTheWriteSeq) {
   session_test::EventRecorder recorder;
   EventLog log(recorder.publisher(), session_test::kRetentionMs);
   log.SetHead(41);
-  std::vector<PendingWrite> pending;
-  PendingEvent e = log.Append(kNow, 7, "session", "alice h logout", &pending);
+  ShardLog shard;
+  const std::vector<PendingWrite>& pending = shard.pending;
+  PendingEvent e = log.Append(kNow, 7, "session", "alice h logout", &shard);
   EXPECT_EQ(e.event_seq, 42u);
   EXPECT_EQ(e.write_seq, 7u);
   ASSERT_EQ(pending.size(), 1u);
