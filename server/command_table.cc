@@ -86,6 +86,7 @@ CommandTable BuildCommandTable() {
   RegisterMonitorCommands(table);
   RegisterSessionCommands(table);
   RegisterDenylistCommands(table);
+  RegisterRefreshTokenCommands(table);
   RegisterEventCommands(table);
   return table;
 }

@@ -120,6 +120,7 @@ void RegisterLatencyCommands(CommandTable& table);
 void RegisterMonitorCommands(CommandTable& table);
 void RegisterSessionCommands(CommandTable& table);
 void RegisterDenylistCommands(CommandTable& table);
+void RegisterRefreshTokenCommands(CommandTable& table);
 void RegisterEventCommands(CommandTable& table);
 
 // Builds the table with every command.

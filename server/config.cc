@@ -4,11 +4,13 @@
 #include <cctype>
 #include <cstdio>
 #include <fstream>
+#include <memory>
 #include <sstream>
 
 #include "server/keyspace_events.h"
 #include "storage/expiry_notices.h"
 #include "storage/numbers.h"
+#include "storage/token_keyring.h"
 
 namespace latchkey {
 namespace {
@@ -255,6 +257,28 @@ Config::Config() {
           "seconds revocation events (and default watermarks) are kept");
   integer("deny-leeway-seconds", true, 0, 366 * 24 * 3600, &deny_leeway_s_,
           "seconds a denylist entry outlives its token's exp (clock skew between issuers and gateways)");
+  Register({"rtoken-keys", false,
+            "refresh-token signing keys, kid:hex ... (first signs; empty: dir/rtoken.keys, generated)",
+            [this](std::string_view v) {
+              std::unique_ptr<TokenKeyring> parsed;
+              if (!SplitWords(v).empty()) {
+                Status s = TokenKeyring::Parse(v, &parsed);
+                if (!s.ok()) return s;
+              }
+              std::lock_guard lock(mu_);
+              rtoken_keys_ = std::string(v);
+              return Status::Ok();
+            },
+            [this] {
+              std::lock_guard lock(mu_);
+              return rtoken_keys_;
+            },
+            /*multi_word=*/true});
+  integer("rtoken-grace-seconds", true, 0, 60, &rtoken_grace_s_,
+          "default grace window in which a rotated refresh token's retry gets the same successor");
+  integer("rtoken-grace-uses", true, 0, 5, &rtoken_grace_uses_, "default replays allowed per grace window");
+  integer("rtoken-max-families", true, 0, INT32_MAX, &rtoken_max_families_,
+          "live refresh-token families per (sub, client); the oldest is revoked beyond (0: no cap)");
   boolean("enable-debug-command", false, &enable_debug_command_,
           "allow DEBUG (fault injection for tests); never on in production");
 }
@@ -368,6 +392,11 @@ std::string Config::requirepass() const {
   std::lock_guard lock(mu_);
   return requirepass_;
 }
+std::string Config::rtoken_keys() const {
+  std::lock_guard lock(mu_);
+  return rtoken_keys_;
+}
+
 std::string Config::dir() const {
   std::lock_guard lock(mu_);
   return dir_;

@@ -81,6 +81,10 @@ class Config {
   std::string revocation_channel() const;
   int64_t max_token_lifetime_s() const { return max_token_lifetime_s_; }
   int64_t deny_leeway_s() const { return deny_leeway_s_; }
+  std::string rtoken_keys() const;  // "" : use the data directory's key file
+  int64_t rtoken_grace_s() const { return rtoken_grace_s_; }
+  int64_t rtoken_grace_uses() const { return rtoken_grace_uses_; }
+  int64_t rtoken_max_families() const { return rtoken_max_families_; }
   int keyspace_events() const { return keyspace_events_; }  // KeyspaceEventFlag bits
   bool enable_debug_command() const { return enable_debug_command_; }
 
@@ -105,6 +109,10 @@ class Config {
   std::string revocation_channel_;
   std::atomic<int64_t> max_token_lifetime_s_{86400};
   std::atomic<int64_t> deny_leeway_s_{120};
+  std::string rtoken_keys_;
+  std::atomic<int64_t> rtoken_grace_s_{10};
+  std::atomic<int64_t> rtoken_grace_uses_{3};
+  std::atomic<int64_t> rtoken_max_families_{200};
   std::atomic<int> keyspace_events_{0};
   std::vector<std::pair<std::string, std::function<void(const std::string&)>>> on_change_;
 

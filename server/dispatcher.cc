@@ -49,7 +49,7 @@ bool AllowedWhileSubscribed(const CommandSpec& spec) {
 }
 
 // Which arguments of `args` are secrets that MONITOR and SLOWLOG must not show: AUTH's, HELLO's AUTH
-// pair (as Redis's redactClientCommandArgument marks them), and session ids.
+// pair (as Redis's redactClientCommandArgument marks them), session ids and refresh tokens.
 std::vector<bool> SecretArgs(const CommandSpec& spec, std::span<const std::string_view> args) {
   std::vector<bool> secret(args.size(), false);
   if (spec.fullname == "auth") {
@@ -58,6 +58,10 @@ std::vector<bool> SecretArgs(const CommandSpec& spec, std::span<const std::strin
              spec.fullname != "session.list" && spec.fullname != "session.revokeall" && args.size() > 1 &&
              !(spec.fullname == "session.revoke" && EqualsIgnoreCase(args[1], "handle"))) {
     secret[1] = true;  // the session id
+  } else if (args.size() > 1 &&
+             (spec.fullname == "rtoken.rotate" || spec.fullname == "rtoken.inspect" ||
+              (spec.fullname == "rtoken.revoke" && !EqualsIgnoreCase(args[1], "family")))) {
+    secret[1] = true;  // the refresh token
   } else if (spec.fullname == "hello") {
     for (size_t i = 2; i + 2 < args.size(); ++i) {
       if (EqualsIgnoreCase(args[i], "auth")) {

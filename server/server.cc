@@ -157,6 +157,14 @@ Status Server::OpenDomainStores() {
   if (!s.ok()) return s;
   state->denylist = std::make_unique<Denylist>(state->pipeline.get(), state->events.get(), seed);
   state->pipeline->AddSource(state->denylist.get());
+  const std::string configured_keys = config_.rtoken_keys();
+  s = configured_keys.find_first_not_of(" \t") == std::string::npos
+          ? TokenKeyring::LoadOrCreate(config_.dir(), &state->token_keys)
+          : TokenKeyring::Parse(configured_keys, &state->token_keys);
+  if (!s.ok()) return s;
+  state->families =
+      std::make_unique<TokenFamilies>(state->pipeline.get(), state->events.get(), state->token_keys.get());
+  state->pipeline->AddSource(state->families.get());
 
   // Events: the head sequence number and when each stretch of the log expires (EVENTS.SINCE's
   // TRIMMED); the events themselves stay on disk.
@@ -183,6 +191,16 @@ Status Server::OpenDomainStores() {
   spdlog::info("sessions loaded: {} in {} ms ({} ended while down, dropped); event log head {}",
                state->session_load_stats.keys_loaded, state->session_load_stats.duration_ms,
                state->session_load_stats.expired_skipped, head);
+  s = LoadDomainColumn(
+      Column::kFamilies,
+      [state](std::string_view key, std::string_view value, int64_t now) {
+        return state->families->Load(key, value, now);
+      },
+      &state->family_load_stats);
+  if (!s.ok()) return s;
+  spdlog::info("refresh-token families loaded: {} in {} ms ({} past their absolute deadline, dropped)",
+               state->family_load_stats.keys_loaded, state->family_load_stats.duration_ms,
+               state->family_load_stats.expired_skipped);
   state->denylist->Reserve(state->store->EstimateRecords(Column::kDenylist));
   s = LoadDomainColumn(
       Column::kDenylist,
@@ -252,8 +270,8 @@ Status Server::Start() {
     spdlog::warn("received {}, scheduling shutdown", signal == SIGINT ? "SIGINT" : "SIGTERM");
     RequestShutdown();
   });
-  state_->active_expiry =
-      std::make_unique<ActiveExpiry>(state_->keyspace, state_->sessions.get(), state_->denylist.get());
+  state_->active_expiry = std::make_unique<ActiveExpiry>(state_->keyspace, state_->sessions.get(),
+                                                         state_->denylist.get(), state_->families.get());
   expiry_thread_ = std::thread([this] { RunActiveExpiry(); });
   for (auto& t : threads_) t->Run();
   spdlog::info("Latchkey ready to accept connections on port {} ({} I/O threads)", state_->tcp_port,

@@ -28,6 +28,8 @@
 #include "storage/event_log.h"
 #include "storage/keyspace.h"
 #include "storage/session_store.h"
+#include "storage/token_families.h"
+#include "storage/token_keyring.h"
 
 namespace latchkey {
 
@@ -67,9 +69,12 @@ struct ServerState {
   std::unique_ptr<EventLog> events;
   std::unique_ptr<SessionStore> sessions;
   std::unique_ptr<Denylist> denylist;
+  std::unique_ptr<TokenKeyring> token_keys;
+  std::unique_ptr<TokenFamilies> families;
   std::unique_ptr<ActiveExpiry> active_expiry;  // set when serving starts
   DurableStore::LoadStats session_load_stats;
   DurableStore::LoadStats denylist_load_stats;
+  DurableStore::LoadStats family_load_stats;
   DurableStore::LoadStats load_stats;
   std::atomic<bool> bgsave_in_progress{false};
   std::mutex bgsave_mu;         // guards bgsave_thread

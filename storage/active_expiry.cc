@@ -23,11 +23,12 @@ ActiveExpiry::CycleResult ActiveExpiry::RunCycle(int64_t now_ms, int64_t budget_
   CycleResult result;
   // Sessions first, within a quarter of the budget, so a backlog of keys cannot hold them back (and
   // the other way round).
-  if (sessions_ != nullptr) {
+  if (sessions_ != nullptr || families_ != nullptr) {
     const int64_t sessions_deadline_us = MonotonicUs() + budget_us / 4;
     size_t removed = 0;
     do {
-      removed = sessions_->RemoveExpired(now_ms, kBatch);
+      removed = sessions_ != nullptr ? sessions_->RemoveExpired(now_ms, kBatch) : 0;
+      if (families_ != nullptr) removed += families_->RemoveExpired(now_ms, kBatch);
       result.reclaimed += removed;
     } while (removed > 0 && MonotonicUs() < sessions_deadline_us);
   }

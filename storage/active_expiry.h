@@ -6,9 +6,10 @@
 // lock (so a client waiting for that shard waits for at most one batch), and checks its time budget
 // after every batch. A cycle that runs out of budget remembers where it stopped and the next one
 // continues from there, so a million keys sharing one deadline are reclaimed over several cycles
-// without any cycle, or any lock hold, growing with their number. Sessions expire the same way,
-// through their store's own per-shard queues, first in each cycle and within a quarter of its budget,
-// and so do denylist entries and watermarks (their timing wheels), within the next quarter.
+// without any cycle, or any lock hold, growing with their number. Sessions and refresh-token families
+// expire the same way, through their stores' own per-shard queues, first in each cycle and within a
+// quarter of its budget, and so do denylist entries and watermarks (their timing wheels), within the
+// next quarter.
 //
 // The budget (server: `hz` cycles a second, each up to (25 + 2*(effort-1))% of its period, as Redis's
 // ACTIVE_EXPIRE_CYCLE_SLOW_TIME_PERC scales with active-expire-effort) bounds the CPU the engine takes;
@@ -28,6 +29,7 @@
 #include "storage/expiry_stats.h"
 #include "storage/keyspace.h"
 #include "storage/session_store.h"
+#include "storage/token_families.h"
 
 namespace latchkey {
 
@@ -36,9 +38,10 @@ class ActiveExpiry {
   // Entries reclaimed per lock hold.
   static constexpr size_t kBatch = 64;
 
-  // `sessions` and `denylist` may be null.
-  ActiveExpiry(Keyspace& keyspace, SessionStore* sessions, Denylist* denylist = nullptr)
-      : keyspace_(keyspace), sessions_(sessions), denylist_(denylist) {}
+  // `sessions`, `denylist` and `families` may be null.
+  ActiveExpiry(Keyspace& keyspace, SessionStore* sessions, Denylist* denylist = nullptr,
+               TokenFamilies* families = nullptr)
+      : keyspace_(keyspace), sessions_(sessions), denylist_(denylist), families_(families) {}
 
   struct CycleResult {
     size_t reclaimed = 0;
@@ -56,6 +59,7 @@ class ActiveExpiry {
   Keyspace& keyspace_;
   SessionStore* sessions_;
   Denylist* denylist_;
+  TokenFamilies* families_;
   ExpiryStats stats_;
   size_t next_db_ = 0;  // where the last cycle stopped
   size_t next_shard_ = 0;

@@ -45,6 +45,7 @@ bool PeekExpiry(std::string_view encoded, int64_t* expire_at_ms);
 
 // Record types beyond ValueType's, for the domain column families.
 inline constexpr uint8_t kSessionRecord = 16;
+inline constexpr uint8_t kFamilyRecord = 17;
 inline constexpr uint8_t kEventRecord = 32;
 
 // Building blocks for the domain stores' records, which share the header above.

@@ -62,8 +62,8 @@ struct TokenCheck {
 int Verdict(CommandContext& ctx, const TokenCheck& check) {
   const auto verdict = ctx.server.denylist->Check(ctx.now_ms, check.denylist);
   if (verdict != Denylist::Verdict::kOk) return static_cast<int>(verdict);
-  // No refresh-token family store exists yet, so no family is live: a token bound to one is refused.
-  if (check.family || (check.sid && !ctx.server.sessions->IsLiveHandle(ctx.now_ms, *check.sid))) {
+  if ((check.family && !ctx.server.families->IsLive(ctx.now_ms, *check.family)) ||
+      (check.sid && !ctx.server.sessions->IsLiveHandle(ctx.now_ms, *check.sid))) {
     ctx.server.denylist->CountHit();
     return 5;
   }

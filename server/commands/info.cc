@@ -148,6 +148,19 @@ void SessionsSection(CommandContext& ctx, std::string& out) {
       ctx.server.events != nullptr ? ctx.server.events->head() : 0);
 }
 
+void RefreshTokensSection(CommandContext& ctx, std::string& out) {
+  if (ctx.server.families == nullptr) return;
+  const TokenFamilies::Counters c = ctx.server.families->counters();
+  const DurableStore::LoadStats& load = ctx.server.family_load_stats;
+  out += fmt::format(
+      "rtoken_families_live:{}\r\nrtoken_families_ended:{}\r\nrtoken_issued:{}\r\nrtoken_rotations:{}\r\n"
+      "rtoken_grace_replays:{}\r\nrtoken_grace_rejections:{}\r\nrtoken_reuse_detections:{}\r\n"
+      "rtoken_revoked:{}\r\nrtoken_evictions:{}\r\nrtoken_expired:{}\r\nrtoken_loaded:{}\r\n"
+      "rtoken_load_ms:{}\r\n",
+      c.live, c.tombstones, c.issued, c.rotations, c.grace_replays, c.grace_rejections, c.reuse_detections,
+      c.revoked, c.evictions, c.expired, load.keys_loaded, load.duration_ms);
+}
+
 void DenylistSection(CommandContext& ctx, std::string& out) {
   if (ctx.server.denylist == nullptr) return;
   const Denylist::Counters c = ctx.server.denylist->counters();
@@ -178,6 +191,7 @@ constexpr SectionEntry kSections[] = {
     {"commandstats", "Commandstats", CommandStatsSection, false},
     {"keyspace", "Keyspace", KeyspaceSection, true},
     {"sessions", "Sessions", SessionsSection, true},
+    {"rtokens", "Rtokens", RefreshTokensSection, true},
     {"denylist", "Denylist", DenylistSection, true},
 };
 

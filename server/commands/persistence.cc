@@ -18,7 +18,14 @@ Status TakeCheckpoint(ServerState& server) {
     std::error_code ec;
     std::filesystem::create_directories(parent, ec);
     const int64_t now = NowMs();
-    s = server.store->Checkpoint((parent / std::to_string(now)).string());
+    const std::filesystem::path target = parent / std::to_string(now);
+    s = server.store->Checkpoint(target.string());
+    // The generated refresh-token key belongs with the data: without it no token of the copy verifies.
+    const std::filesystem::path keys = std::filesystem::path(server.config.dir()) / TokenKeyring::kFileName;
+    if (s.ok() && std::filesystem::exists(keys, ec)) {
+      std::filesystem::copy_file(keys, target / TokenKeyring::kFileName, ec);
+      if (ec) s = Status::IoError("cannot copy " + keys.string() + " into the checkpoint: " + ec.message());
+    }
     if (s.ok()) {
       server.last_save_ms = now;
       std::lock_guard lock(server.checkpoint_mu);

@@ -4,28 +4,13 @@
 #include <string>
 
 #include "server/command_context.h"
+#include "server/commands/domain_args.h"
 #include "storage/numbers.h"
 #include "storage/secrets.h"
 #include "storage/session_record.h"
 
 namespace latchkey {
 namespace {
-
-constexpr std::string_view kDefaultReason = "revoked";
-// Longest accepted IDLE/ABS/GRACE: 100 years, so deadlines can never overflow.
-constexpr int64_t kMaxTtlSeconds = int64_t{100} * 365 * 24 * 3600;
-
-// Parses a positive number of seconds (at most kMaxTtlSeconds) into milliseconds, or replies.
-bool SecondsArg(CommandContext& ctx, size_t i, std::string_view name, bool allow_zero, int64_t* ms) {
-  int64_t v = 0;
-  if (!ParseInt64(ctx.arg(i), &v) || v < (allow_zero ? 0 : 1) || v > kMaxTtlSeconds) {
-    ctx.reply.Error("ERR " + std::string(name) + " must be " +
-                    (allow_zero ? "a non-negative" : "a positive") + " number of seconds");
-    return false;
-  }
-  *ms = v * 1000;
-  return true;
-}
 
 void ReplyView(CommandContext& ctx, const SessionStore::View& v) {
   ctx.reply.Map(8);
@@ -136,20 +121,9 @@ void Renew(CommandContext& ctx) {
   ctx.reply.Bulk(renewed->handle);
 }
 
-// Parses a trailing [REASON <r>] starting at `j`; replies and returns false on anything else.
-bool ReasonArg(CommandContext& ctx, size_t j, std::string_view* reason) {
-  if (j == ctx.argc()) return true;
-  if (j + 2 == ctx.argc() && EqualsIgnoreCase(ctx.arg(j), "reason")) {
-    if (!ctx.arg(j + 1).empty()) *reason = ctx.arg(j + 1);  // an empty reason means the default
-    return true;
-  }
-  ctx.ReplySyntaxError();
-  return false;
-}
-
 // SESSION.REVOKE <id> | HANDLE <h> [REASON <r>]
 void Revoke(CommandContext& ctx) {
-  std::string_view reason = kDefaultReason;
+  std::string_view reason = kDefaultRevokeReason;
   const bool by_handle = ctx.argc() >= 3 && EqualsIgnoreCase(ctx.arg(1), "handle");
   if (!ReasonArg(ctx, by_handle ? 3 : 2, &reason)) return;
   const bool revoked = by_handle ? ctx.server.sessions->RevokeHandle(ctx.now_ms, ctx.arg(2), reason)
@@ -165,7 +139,7 @@ void List(CommandContext& ctx) {
 
 // SESSION.REVOKEALL <sub> [EXCEPT <handle>] [REASON <r>]
 void RevokeAll(CommandContext& ctx) {
-  std::string_view except, reason = kDefaultReason;
+  std::string_view except, reason = kDefaultRevokeReason;
   size_t j = 2;
   if (j + 1 < ctx.argc() && EqualsIgnoreCase(ctx.arg(j), "except")) {
     except = ctx.arg(j + 1);

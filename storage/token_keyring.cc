@@ -1,0 +1,162 @@
+#include "storage/token_keyring.h"
+
+#include <fcntl.h>
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "spdlog/spdlog.h"
+#include "storage/secrets.h"
+
+namespace latchkey {
+namespace {
+
+constexpr uint8_t kGeneratedKid = 1;
+constexpr size_t kGeneratedKeyBytes = 32;
+
+int HexDigit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+bool DecodeHex(std::string_view hex, std::string* out) {
+  if (hex.size() % 2 != 0) return false;
+  out->clear();
+  for (size_t i = 0; i < hex.size(); i += 2) {
+    const int hi = HexDigit(hex[i]), lo = HexDigit(hex[i + 1]);
+    if (hi < 0 || lo < 0) return false;
+    out->push_back(static_cast<char>(hi * 16 + lo));
+  }
+  return true;
+}
+
+std::string EncodeHex(std::string_view bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : bytes) {
+    out.push_back(kDigits[c >> 4]);
+    out.push_back(kDigits[c & 15]);
+  }
+  return out;
+}
+
+EVP_MAC* HmacAlgorithm() {
+  static EVP_MAC* const mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+  return mac;
+}
+
+// Writes `text` to a new file `path` readable by its owner only, durably.
+Status CreatePrivateFile(const std::string& path, const std::string& text) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) return Status::IoError("cannot create " + path + ": " + std::strerror(errno));
+  const bool written =
+      ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
+  ::close(fd);
+  if (!written) return Status::IoError("cannot write " + path + ": " + std::strerror(errno));
+  const std::string dir = std::filesystem::path(path).parent_path().string();
+  const int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir_fd >= 0) {
+    ::fsync(dir_fd);
+    ::close(dir_fd);
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+struct TokenKeyring::MacContext {
+  EVP_MAC_CTX* keyed = nullptr;
+  ~MacContext() { EVP_MAC_CTX_free(keyed); }
+};
+
+TokenKeyring::~TokenKeyring() = default;
+
+Status TokenKeyring::Add(uint8_t kid, std::string_view key) {
+  if (key.size() < kMinKeyBytes || key.size() > kMaxKeyBytes) {
+    return Status::Err("rtoken key " + std::to_string(kid) +
+                       " must be 16 to 64 bytes (32 to 128 hex digits)");
+  }
+  if (macs_[kid] != nullptr) return Status::Err("rtoken key id " + std::to_string(kid) + " given twice");
+  auto context = std::make_unique<MacContext>();
+  context->keyed = HmacAlgorithm() != nullptr ? EVP_MAC_CTX_new(HmacAlgorithm()) : nullptr;
+  char digest[] = "SHA256";
+  const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+                               OSSL_PARAM_construct_end()};
+  if (context->keyed == nullptr ||
+      EVP_MAC_init(context->keyed, reinterpret_cast<const unsigned char*>(key.data()), key.size(), params) !=
+          1) {
+    return Status::Err("HMAC-SHA256 is not available");
+  }
+  macs_[kid] = std::move(context);
+  if (empty_) signing_kid_ = kid;
+  empty_ = false;
+  return Status::Ok();
+}
+
+Status TokenKeyring::Parse(std::string_view words, std::unique_ptr<TokenKeyring>* out) {
+  auto keyring = std::make_unique<TokenKeyring>();
+  std::istringstream in{std::string(words)};
+  std::string word;
+  while (in >> word) {
+    const size_t colon = word.find(':');
+    int kid = -1;
+    if (colon != std::string::npos && colon > 0 && colon <= 3 &&
+        word.find_first_not_of("0123456789") == colon) {
+      kid = std::atoi(word.substr(0, colon).c_str());
+    }
+    std::string key;
+    if (kid < 0 || kid > 255 || !DecodeHex(std::string_view(word).substr(colon + 1), &key)) {
+      return Status::Err("rtoken-keys expects words kid:hex with kid 0-255 and an even number of hex digits");
+    }
+    Status s = keyring->Add(static_cast<uint8_t>(kid), key);
+    if (!s.ok()) return s;
+  }
+  if (keyring->empty_) return Status::Err("rtoken-keys names no key");
+  *out = std::move(keyring);
+  return Status::Ok();
+}
+
+Status TokenKeyring::LoadOrCreate(const std::string& dir, std::unique_ptr<TokenKeyring>* out) {
+  const std::string path = (std::filesystem::path(dir) / kFileName).string();
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) {
+    const std::string line =
+        std::to_string(kGeneratedKid) + ":" + EncodeHex(RandomBytes(kGeneratedKeyBytes)) + "\n";
+    Status s = CreatePrivateFile(path, line);
+    if (!s.ok()) return s;
+    spdlog::info("generated a refresh-token signing key in {} (keep it with the data)", path);
+  }
+  std::ifstream file(path);
+  std::stringstream text;
+  text << file.rdbuf();
+  if (!file) return Status::IoError("cannot read " + path);
+  Status s = Parse(text.str(), out);
+  if (!s.ok()) return Status::Err(path + ": " + s.message());
+  return Status::Ok();
+}
+
+void TokenKeyring::Tag(uint8_t kid, std::string_view data, uint8_t* tag) const {
+  EVP_MAC_CTX* ctx = EVP_MAC_CTX_dup(macs_[kid]->keyed);
+  unsigned char mac[32];
+  size_t length = 0;
+  if (ctx == nullptr ||
+      EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(data.data()), data.size()) != 1 ||
+      EVP_MAC_final(ctx, mac, &length, sizeof(mac)) != 1 || length != sizeof(mac)) {
+    spdlog::critical("HMAC-SHA256 failed");
+    std::abort();
+  }
+  EVP_MAC_CTX_free(ctx);
+  std::memcpy(tag, mac, 16);
+}
+
+}  // namespace latchkey
