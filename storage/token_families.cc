@@ -185,8 +185,10 @@ TokenFamilies::Outcome TokenFamilies::Rotate(int64_t now_ms, std::string_view te
       outcome = Outcome::kNotFound;  // row 2
     } else if (StoredFamily& f = it->second; f.revoked) {
       outcome = Outcome::kRevoked;  // row 3
-    } else if (!f.LiveAt(now_ms) || (presented->generation == f.head_gen && next_gen == 0)) {
-      outcome = Outcome::kExpired;  // row 4 (or a generation counter that would wrap)
+    } else if (f.ended || !f.LiveAt(now_ms) || (presented->generation == f.head_gen && next_gen == 0)) {
+      // Row 4 (or a generation counter that would wrap). `ended`: active expiry, whose clock may have
+      // read a later instant than this command's, already marked the family idle-expired.
+      outcome = Outcome::kExpired;
     } else if (client && *client != f.client) {
       outcome = Outcome::kMismatch;  // row 5
     } else if (presented->generation == f.head_gen && SameDigest(hash, f.head_hash)) {
@@ -306,7 +308,10 @@ std::vector<TokenFamilies::View> TokenFamilies::List(int64_t now_ms, std::string
     if (it != shard.subjects.end()) {
       for (const FamilyId& id : it->second) {
         const StoredFamily& f = shard.families.at(id);
-        if ((client && *client != f.client) || !(f.revoked || f.LiveAt(now_ms))) continue;
+        if ((client && *client != f.client) || now_ms > f.abs_deadline_ms ||
+            !(f.revoked || f.LiveAt(now_ms))) {
+          continue;  // a revoked family is listed until its absolute deadline, purged or not
+        }
         ordered.emplace_back(std::make_pair(f.created_ms, f.created_seq), MakeView(f, now_ms));
       }
     }
