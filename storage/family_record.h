@@ -41,11 +41,14 @@ struct StoredFamily {
   std::string sealed;  // the head token sealed under the predecessor (refresh_token.h)
   int64_t grace_deadline_ms = 0;
   uint32_t grace_uses = 0;
-  bool ended = false;  // memory only: counted as no longer live (revoked or idle-expired)
+  // Memory only: no longer live (revoked, or marked idle-expired by active expiry, whose clock may
+  // have read a later instant than a command still holding an earlier one).
+  bool ended = false;
 
   int64_t idle_deadline_ms() const { return std::min(last_rotated_ms + idle_ms, abs_deadline_ms); }
-  // Live: not revoked and not past its idle (hence absolute) deadline; a deadline equal to now is live.
-  bool LiveAt(int64_t now_ms) const { return !revoked && now_ms <= idle_deadline_ms(); }
+  // Live: not ended, not revoked and not past its idle (hence absolute) deadline; a deadline equal to
+  // now is live.
+  bool LiveAt(int64_t now_ms) const { return !ended && !revoked && now_ms <= idle_deadline_ms(); }
   void CloseGrace() {
     prev_hash = {};
     sealed.clear();

@@ -37,23 +37,36 @@ uint32_t GetGeneration(const char* in) {
   std::abort();
 }
 
-// The AES-256 key sealing the successor of `predecessor` (HKDF-SHA256 of its secret).
-std::array<unsigned char, 32> SealingKey(const RefreshToken& predecessor) {
+// A per-thread HKDF-SHA256 context in expand-only mode, its digest and mode set once: fetching them
+// on every derivation cost more than the derivation itself.
+EVP_KDF_CTX* ExpandContext() {
+  using KdfContext = std::unique_ptr<EVP_KDF_CTX, void (*)(EVP_KDF_CTX*)>;
   static EVP_KDF* const kdf = EVP_KDF_fetch(nullptr, "HKDF", nullptr);
-  std::unique_ptr<EVP_KDF_CTX, void (*)(EVP_KDF_CTX*)> ctx(kdf != nullptr ? EVP_KDF_CTX_new(kdf) : nullptr,
-                                                           EVP_KDF_CTX_free);
-  char digest[] = "SHA256";
+  thread_local const KdfContext ctx = [] {
+    KdfContext made(kdf != nullptr ? EVP_KDF_CTX_new(kdf) : nullptr, EVP_KDF_CTX_free);
+    char digest[] = "SHA256", mode[] = "EXPAND_ONLY";
+    const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, digest, 0),
+                                 OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_MODE, mode, 0),
+                                 OSSL_PARAM_construct_end()};
+    if (made == nullptr || EVP_KDF_CTX_set_params(made.get(), params) != 1) CryptoFailure("HKDF set-up");
+    return made;
+  }();
+  return ctx.get();
+}
+
+// The AES-256 key sealing the successor of `predecessor`: HKDF-SHA256-Expand keyed by its secret, the
+// info binding the purpose and the family. RFC 5869 §3.3 lets a key that is already uniformly random
+// (16 CSPRNG bytes) skip the extract step.
+std::array<unsigned char, 32> SealingKey(const RefreshToken& predecessor) {
   std::array<char, kTokenSecretBytes> secret = predecessor.secret;
-  FamilyId salt = predecessor.family;
   std::string info(kSealInfo);
+  info.append(predecessor.family.data(), predecessor.family.size());
   const OSSL_PARAM params[] = {
-      OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, digest, 0),
       OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, secret.data(), secret.size()),
-      OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, salt.data(), salt.size()),
       OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, info.data(), info.size()),
       OSSL_PARAM_construct_end()};
   std::array<unsigned char, 32> key{};
-  if (ctx == nullptr || EVP_KDF_derive(ctx.get(), key.data(), key.size(), params) != 1) CryptoFailure("HKDF");
+  if (EVP_KDF_derive(ExpandContext(), key.data(), key.size(), params) != 1) CryptoFailure("HKDF");
   OPENSSL_cleanse(secret.data(), secret.size());
   return key;
 }

@@ -7,9 +7,10 @@
 // the store keeps only SHA-256(secret).
 //
 // When a family rotates, the successor's 49 bytes are sealed with AES-256-GCM under a key derived by
-// HKDF-SHA256 from the predecessor's secret (salt: the family id; the generation is authenticated),
-// so a retry presenting the predecessor during the grace window gets the same successor back, while a
-// dump of the database, holding only hashes and the sealed blob, yields no usable token.
+// HKDF-SHA256 from the predecessor's secret (info: purpose and family id; the generation is
+// authenticated), so a retry presenting the predecessor during the grace window gets the same
+// successor back, while a dump of the database, holding only hashes and the sealed blob, yields no
+// usable token.
 //
 // Pure functions; thread-safe.
 #pragma once

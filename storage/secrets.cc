@@ -1,9 +1,12 @@
 #include "storage/secrets.h"
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include <array>
 #include <cstdlib>
+#include <cstring>
 #include <memory>
 
 #include "spdlog/spdlog.h"
@@ -22,14 +25,36 @@ int DecodeChar(char c) {
   return -1;
 }
 
-}  // namespace
-
-std::string RandomBytes(size_t n) {
-  std::string out(n, '\0');
-  if (RAND_bytes(reinterpret_cast<unsigned char*>(out.data()), static_cast<int>(n)) != 1) {
+void FillRandom(unsigned char* out, size_t n) {
+  if (RAND_bytes(out, static_cast<int>(n)) != 1) {
     spdlog::critical("the CSPRNG failed; refusing to continue without secure randomness");
     std::abort();
   }
+}
+
+}  // namespace
+
+std::string RandomBytes(size_t n) {
+  constexpr size_t kPoolBytes = 512;
+  struct Pool {
+    std::array<unsigned char, kPoolBytes> bytes{};
+    size_t used = kPoolBytes;
+    ~Pool() { OPENSSL_cleanse(bytes.data(), bytes.size()); }
+  };
+  thread_local Pool pool;
+  std::string out(n, '\0');
+  auto* dest = reinterpret_cast<unsigned char*>(out.data());
+  if (n > kPoolBytes / 4) {
+    FillRandom(dest, n);
+    return out;
+  }
+  if (kPoolBytes - pool.used < n) {
+    FillRandom(pool.bytes.data(), kPoolBytes);
+    pool.used = 0;
+  }
+  std::memcpy(dest, pool.bytes.data() + pool.used, n);
+  OPENSSL_cleanse(pool.bytes.data() + pool.used, n);
+  pool.used += n;
   return out;
 }
 

@@ -185,10 +185,8 @@ TokenFamilies::Outcome TokenFamilies::Rotate(int64_t now_ms, std::string_view te
       outcome = Outcome::kNotFound;  // row 2
     } else if (StoredFamily& f = it->second; f.revoked) {
       outcome = Outcome::kRevoked;  // row 3
-    } else if (f.ended || !f.LiveAt(now_ms) || (presented->generation == f.head_gen && next_gen == 0)) {
-      // Row 4 (or a generation counter that would wrap). `ended`: active expiry, whose clock may have
-      // read a later instant than this command's, already marked the family idle-expired.
-      outcome = Outcome::kExpired;
+    } else if (!f.LiveAt(now_ms) || (presented->generation == f.head_gen && next_gen == 0)) {
+      outcome = Outcome::kExpired;  // row 4 (or a generation counter that would wrap)
     } else if (client && *client != f.client) {
       outcome = Outcome::kMismatch;  // row 5
     } else if (presented->generation == f.head_gen && SameDigest(hash, f.head_hash)) {
@@ -385,7 +383,7 @@ bool TokenFamilies::Load(std::string_view key, std::string_view value, int64_t n
   uint64_t next = next_created_seq_.load(std::memory_order_relaxed);
   while (f.created_seq >= next && !next_created_seq_.compare_exchange_weak(next, f.created_seq + 1)) {
   }
-  f.ended = f.revoked || !f.LiveAt(now_ms);
+  f.ended = !f.LiveAt(now_ms);
   Shard& shard = shards_[ShardOf(f.id)];
   std::lock_guard lock(shard.mu);
   Insert(shard, std::move(f));

@@ -6,12 +6,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <utility>
+#include <vector>
 
 #include "spdlog/spdlog.h"
 #include "storage/secrets.h"
@@ -76,8 +79,41 @@ Status CreatePrivateFile(const std::string& path, const std::string& text) {
 
 struct TokenKeyring::MacContext {
   EVP_MAC_CTX* keyed = nullptr;
+  uint64_t serial = 0;  // unique across every key ever added: names this key in the threads' caches
   ~MacContext() { EVP_MAC_CTX_free(keyed); }
 };
+
+namespace {
+
+std::atomic<uint64_t> next_mac_serial{1};
+
+// Each thread's own copies of keyed HMAC contexts, by serial: re-initialising a context with the key
+// it already holds costs far less than copying the template for every tag. Holds a few keys at most
+// (the oldest is dropped), so copies of keys of destroyed keyrings do not pile up.
+class ThreadMacCache {
+ public:
+  ~ThreadMacCache() {
+    for (auto& [serial, ctx] : entries_) EVP_MAC_CTX_free(ctx);
+  }
+  EVP_MAC_CTX* Get(uint64_t serial, const EVP_MAC_CTX* keyed) {
+    for (auto& [s, ctx] : entries_) {
+      if (s == serial) return EVP_MAC_init(ctx, nullptr, 0, nullptr) == 1 ? ctx : nullptr;
+    }
+    if (entries_.size() == kMaxEntries) {
+      EVP_MAC_CTX_free(entries_.front().second);
+      entries_.erase(entries_.begin());
+    }
+    EVP_MAC_CTX* copy = EVP_MAC_CTX_dup(keyed);
+    if (copy != nullptr) entries_.emplace_back(serial, copy);
+    return copy;
+  }
+
+ private:
+  static constexpr size_t kMaxEntries = 8;
+  std::vector<std::pair<uint64_t, EVP_MAC_CTX*>> entries_;
+};
+
+}  // namespace
 
 TokenKeyring::~TokenKeyring() = default;
 
@@ -97,6 +133,7 @@ Status TokenKeyring::Add(uint8_t kid, std::string_view key) {
           1) {
     return Status::Err("HMAC-SHA256 is not available");
   }
+  context->serial = next_mac_serial.fetch_add(1);
   macs_[kid] = std::move(context);
   if (empty_) signing_kid_ = kid;
   empty_ = false;
@@ -146,7 +183,8 @@ Status TokenKeyring::LoadOrCreate(const std::string& dir, std::unique_ptr<TokenK
 }
 
 void TokenKeyring::Tag(uint8_t kid, std::string_view data, uint8_t* tag) const {
-  EVP_MAC_CTX* ctx = EVP_MAC_CTX_dup(macs_[kid]->keyed);
+  thread_local ThreadMacCache cache;
+  EVP_MAC_CTX* ctx = cache.Get(macs_[kid]->serial, macs_[kid]->keyed);
   unsigned char mac[32];
   size_t length = 0;
   if (ctx == nullptr ||
@@ -155,7 +193,6 @@ void TokenKeyring::Tag(uint8_t kid, std::string_view data, uint8_t* tag) const {
     spdlog::critical("HMAC-SHA256 failed");
     std::abort();
   }
-  EVP_MAC_CTX_free(ctx);
   std::memcpy(tag, mac, 16);
 }
 
