@@ -40,7 +40,9 @@ bool GetLengthPrefixed(std::string_view* in, std::string_view* s) {
 }
 
 void PutFixed64(std::string* out, uint64_t v) {
-  for (int i = 0; i < 8; ++i) out->push_back(static_cast<char>(v >> (8 * i)));
+  char bytes[8];
+  for (int i = 0; i < 8; ++i) bytes[i] = static_cast<char>(v >> (8 * i));
+  out->append(bytes, sizeof(bytes));
 }
 
 bool GetFixed64(std::string_view* in, uint64_t* v) {

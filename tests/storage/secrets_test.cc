@@ -127,5 +127,20 @@ TEST(SecretsRandomBytes, HasTheRequestedLengthAndDiffers) {
   }
 }
 
+// Small requests come from a per-thread pool: across refills, with odd sizes and large requests in
+// between, no bytes are handed out twice and the output is not stuck (every byte value shows up).
+TEST(SecretsRandomBytes, ThePoolNeverRepeatsAcrossRefills) {
+  std::set<std::string> seen;
+  std::set<unsigned char> values;
+  for (int i = 0; i < 3000; ++i) {
+    const size_t n = i % 7 == 0 ? 200 : 12 + static_cast<size_t>(i % 5);
+    const std::string bytes = RandomBytes(n);
+    ASSERT_EQ(bytes.size(), n);
+    EXPECT_TRUE(seen.insert(bytes).second) << "random bytes repeated at request " << i;
+    for (unsigned char c : bytes) values.insert(c);
+  }
+  EXPECT_EQ(values.size(), 256u);
+}
+
 }  // namespace
 }  // namespace latchkey
