@@ -179,9 +179,13 @@ void CommitPipeline::Run() {
       sync_requests_ = 0;
     }
     const int64_t now = NowMs();
-    if (ok && policy == FsyncPolicy::kEverySec && now - last_sync_ms >= 1000 &&
-        written_seq_ > durable_seq()) {
-      const uint64_t through = written_seq_;
+    const bool sync_due =
+        ok && policy == FsyncPolicy::kEverySec && now - last_sync_ms >= 1000 && written_seq_ > durable_seq();
+    const uint64_t through = written_seq_;
+    // The everysec sync runs without the round lock: RocksDB syncs the WAL while writes go on, and
+    // holding the lock for a sync (milliseconds) stalled every reply waiting for its write.
+    round.unlock();
+    if (sync_due) {
       Status s = store_->SyncWal();
       last_sync_ms = now;
       if (s.ok()) {

@@ -129,7 +129,7 @@ class CommitPipeline : public WriteLog {
   std::atomic<bool> failed_{false};
   std::atomic<uint64_t> failed_from_{0};     // records up to here were written before the failure
   std::atomic<uint64_t> failed_through_{0};  // records up to here (and after failed_from_) were undone
-  std::mutex round_mu_;                      // held for a round (and the WAL sync after it)
+  std::mutex round_mu_;                      // held for a round (not for the everysec WAL sync)
   uint64_t drained_seq_ = 0;                 // guarded by round_mu_: the last round's drain point
   uint64_t written_seq_ = 0;                 // guarded by round_mu_
   std::thread thread_;
