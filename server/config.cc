@@ -273,7 +273,17 @@ Config::Config() {
               std::lock_guard lock(mu_);
               return rtoken_keys_;
             },
-            /*multi_word=*/true});
+            /*multi_word=*/true,
+            [this] {  // key ids only: whoever holds a key can mint tokens that revoke families
+              std::lock_guard lock(mu_);
+              std::string shown;
+              for (const std::string& word : SplitWords(rtoken_keys_)) {
+                if (!shown.empty()) shown += ' ';
+                shown.append(word, 0, word.find(':'));
+                shown += ":(hidden)";
+              }
+              return shown;
+            }});
   integer("rtoken-grace-seconds", true, 0, 60, &rtoken_grace_s_,
           "default grace window in which a rotated refresh token's retry gets the same successor");
   integer("rtoken-grace-uses", true, 0, 5, &rtoken_grace_uses_, "default replays allowed per grace window");

@@ -33,6 +33,8 @@ class Config {
     std::function<Status(std::string_view)> set;
     std::function<std::string()> get;
     bool multi_word = false;  // the value is a list of words (bind, client-output-buffer-limit)
+    // What CONFIG GET shows, when it must not show `get` (secret keys); CONFIG REWRITE uses `get`.
+    std::function<std::string()> show = nullptr;
   };
 
   // Applies a config file's text: `directive value...` lines, `#` comments. Errors name the line.

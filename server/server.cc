@@ -158,8 +158,14 @@ Status Server::OpenDomainStores() {
   state->denylist = std::make_unique<Denylist>(state->pipeline.get(), state->events.get(), seed);
   state->pipeline->AddSource(state->denylist.get());
   const std::string configured_keys = config_.rtoken_keys();
+  bool no_families = true;
+  s = state->store->Scan(Column::kFamilies, "", [&](std::string_view, std::string_view) {
+    no_families = false;
+    return false;
+  });
+  if (!s.ok()) return s;
   s = configured_keys.find_first_not_of(" \t") == std::string::npos
-          ? TokenKeyring::LoadOrCreate(config_.dir(), &state->token_keys)
+          ? TokenKeyring::LoadOrCreate(config_.dir(), /*may_create=*/no_families, &state->token_keys)
           : TokenKeyring::Parse(configured_keys, &state->token_keys);
   if (!s.ok()) return s;
   state->families =

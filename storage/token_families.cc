@@ -45,9 +45,14 @@ void TokenFamilies::RecordFamily(Shard& shard, uint64_t seq, const StoredFamily&
 }
 
 void TokenFamilies::Insert(Shard& shard, StoredFamily f) {
-  shard.subjects[f.sub].push_back(f.id);
   if (f.revoked) f.ended = true;
-  if (f.ended) ++shard.tombstones;
+  SubjectIndex& index = shard.subjects[f.sub];
+  if (f.ended) {
+    index.ended.insert(f.id);
+    ++shard.tombstones;
+  } else {
+    index.live.push_back(f.id);
+  }
   shard.expiry.emplace(NextDeadline(f), f.id);
   const FamilyId id = f.id;
   shard.families[id] = std::move(f);
@@ -57,9 +62,10 @@ void TokenFamilies::Erase(Shard& shard, const FamilyId& id) {
   auto it = shard.families.find(id);
   if (it == shard.families.end()) return;
   if (auto sub = shard.subjects.find(it->second.sub); sub != shard.subjects.end()) {
-    auto& ids = sub->second;
-    ids.erase(std::remove(ids.begin(), ids.end(), id), ids.end());
-    if (ids.empty()) shard.subjects.erase(sub);
+    SubjectIndex& index = sub->second;
+    if (!index.ended.erase(id))
+      index.live.erase(std::remove(index.live.begin(), index.live.end(), id), index.live.end());
+    if (index.live.empty() && index.ended.empty()) shard.subjects.erase(sub);
   }
   if (it->second.ended) --shard.tombstones;
   shard.families.erase(it);  // its expiry entries go stale and are skipped
@@ -69,6 +75,9 @@ void TokenFamilies::MarkEnded(Shard& shard, StoredFamily& f) {
   if (f.ended) return;
   f.ended = true;
   ++shard.tombstones;
+  SubjectIndex& index = shard.subjects[f.sub];
+  index.live.erase(std::remove(index.live.begin(), index.live.end(), f.id), index.live.end());
+  index.ended.insert(f.id);
   shard.expiry.emplace(f.abs_deadline_ms, f.id);
 }
 
@@ -138,7 +147,7 @@ TokenFamilies::Issued TokenFamilies::Issue(int64_t now_ms, const IssueOptions& o
       // The (sub, client) pair's live families, oldest first.
       std::vector<std::pair<std::pair<int64_t, uint64_t>, StoredFamily*>> live;
       if (auto it = shard.subjects.find(f.sub); it != shard.subjects.end()) {
-        for (const FamilyId& id : it->second) {
+        for (const FamilyId& id : it->second.live) {
           StoredFamily& other = shard.families.at(id);
           if (other.client == f.client && other.LiveAt(now_ms)) {
             live.emplace_back(std::make_pair(other.created_ms, other.created_seq), &other);
@@ -193,7 +202,7 @@ TokenFamilies::Outcome TokenFamilies::Rotate(int64_t now_ms, std::string_view te
       f.prev_hash = f.head_hash;  // row 6
       f.head_hash = Sha256(next.secret_bytes());
       f.head_gen = next_gen;
-      f.last_rotated_ms = now_ms;
+      f.last_rotated_ms = std::max(f.last_rotated_ms, now_ms);  // a late clock never pulls it back
       f.grace_uses = 0;
       if (f.grace_ms > 0 && f.grace_uses_allowed > 0) {
         f.sealed = std::move(sealed);
@@ -304,14 +313,16 @@ std::vector<TokenFamilies::View> TokenFamilies::List(int64_t now_ms, std::string
     shard.log.NoteObserved(log_);
     auto it = shard.subjects.find(absl::string_view(sub.data(), sub.size()));
     if (it != shard.subjects.end()) {
-      for (const FamilyId& id : it->second) {
+      auto add = [&](const FamilyId& id) {
         const StoredFamily& f = shard.families.at(id);
         if ((client && *client != f.client) || now_ms > f.abs_deadline_ms ||
             !(f.revoked || f.LiveAt(now_ms))) {
-          continue;  // a revoked family is listed until its absolute deadline, purged or not
+          return;  // a revoked family is listed until its absolute deadline, purged or not
         }
         ordered.emplace_back(std::make_pair(f.created_ms, f.created_seq), MakeView(f, now_ms));
-      }
+      };
+      for (const FamilyId& id : it->second.live) add(id);
+      for (const FamilyId& id : it->second.ended) add(id);
     }
   }
   std::sort(ordered.begin(), ordered.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
@@ -331,8 +342,9 @@ size_t TokenFamilies::RevokeAll(int64_t now_ms, std::string_view sub, std::optio
     shard.log.NoteObserved(log_);
     auto it = shard.subjects.find(absl::string_view(sub.data(), sub.size()));
     if (it != shard.subjects.end()) {
-      const uint64_t seq = NextSeq(shard);  // one batch for all of them
-      for (const FamilyId& id : it->second) {
+      const uint64_t seq = NextSeq(shard);                 // one batch for all of them
+      const std::vector<FamilyId> live = it->second.live;  // revoking moves them out of the index
+      for (const FamilyId& id : live) {
         StoredFamily& f = shard.families.at(id);
         if ((client && *client != f.client) || !f.LiveAt(now_ms)) continue;
         RevokeLocked(shard, f, now_ms, seq, reason, &followups);
@@ -419,7 +431,9 @@ void TokenFamilies::Undo(const PendingWrite& record, DurableStore& store) {
   std::string value;
   bool found = false;
   StoredFamily on_disk;
-  if (!store.ReadRecord(Column::kFamilies, record.key, &value, &found).ok()) return;
+  // Unreadable: the family is dropped from memory (NOTFOUND until a restart loads it from disk) rather
+  // than kept in a state the disk never got.
+  if (!store.ReadRecord(Column::kFamilies, record.key, &value, &found).ok()) found = false;
   if (found && !DecodeFamily(record.key, value, &on_disk)) found = false;
   Shard& shard = shards_[ShardOf(id)];
   std::lock_guard lock(shard.mu);

@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/container/node_hash_map.h"
 #include "storage/event_log.h"
 #include "storage/family_record.h"
@@ -129,10 +130,15 @@ class TokenFamilies : public RecordSource {
   void Undo(const PendingWrite& record, DurableStore& store) override;
 
  private:
+  struct SubjectIndex {
+    std::vector<FamilyId> live;           // in creation order
+    absl::flat_hash_set<FamilyId> ended;  // revoked or idle-expired, until purged
+  };
   struct Shard {
     ShardMutex mu;
     absl::node_hash_map<FamilyId, StoredFamily> families;
-    absl::flat_hash_map<std::string, std::vector<FamilyId>> subjects;  // sub → its families
+    // sub → its families: the live ones apart, so ISSUE's cap and REVOKEALL never walk tombstones.
+    absl::flat_hash_map<std::string, SubjectIndex> subjects;
     // (next deadline, family), earliest first: the idle deadline while live, then the absolute one.
     // Entries whose family's next deadline moved since are skipped.
     std::priority_queue<std::pair<int64_t, FamilyId>, std::vector<std::pair<int64_t, FamilyId>>,

@@ -58,19 +58,24 @@ EVP_MAC* HmacAlgorithm() {
   return mac;
 }
 
-// Writes `text` to a new file `path` readable by its owner only, durably.
+// Creates `path` holding `text`, readable by its owner only, all or nothing and durably: a temporary
+// file is written and synced, renamed into place, and the directory synced.
 Status CreatePrivateFile(const std::string& path, const std::string& text) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) return Status::IoError("cannot create " + path + ": " + std::strerror(errno));
-  const bool written =
-      ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
-  ::close(fd);
-  if (!written) return Status::IoError("cannot write " + path + ": " + std::strerror(errno));
+  const std::string tmp = path + ".tmp";
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return Status::IoError("cannot create " + tmp + ": " + std::strerror(errno));
+  bool ok = ::fchmod(fd, 0600) == 0 &&  // O_CREAT keeps the mode of a leftover file
+            ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
+  ok = ::close(fd) == 0 && ok;
+  ok = ok && ::rename(tmp.c_str(), path.c_str()) == 0;
   const std::string dir = std::filesystem::path(path).parent_path().string();
-  const int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir_fd >= 0) {
-    ::fsync(dir_fd);
-    ::close(dir_fd);
+  const int dir_fd = ok ? ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+  ok = ok && dir_fd >= 0 && ::fsync(dir_fd) == 0;
+  if (dir_fd >= 0) ::close(dir_fd);
+  if (!ok) {
+    const std::string error = std::strerror(errno);
+    ::unlink(tmp.c_str());
+    return Status::IoError("cannot write " + path + ": " + error);
   }
   return Status::Ok();
 }
@@ -163,15 +168,26 @@ Status TokenKeyring::Parse(std::string_view words, std::unique_ptr<TokenKeyring>
   return Status::Ok();
 }
 
-Status TokenKeyring::LoadOrCreate(const std::string& dir, std::unique_ptr<TokenKeyring>* out) {
+Status TokenKeyring::LoadOrCreate(const std::string& dir, bool may_create,
+                                  std::unique_ptr<TokenKeyring>* out) {
   const std::string path = (std::filesystem::path(dir) / kFileName).string();
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) {
+    if (!may_create) {
+      return Status::Err(path +
+                         " is missing but the data holds refresh-token families: a new key would make " +
+                         "every outstanding token invalid. Restore the file, or set rtoken-keys");
+    }
     const std::string line =
         std::to_string(kGeneratedKid) + ":" + EncodeHex(RandomBytes(kGeneratedKeyBytes)) + "\n";
     Status s = CreatePrivateFile(path, line);
     if (!s.ok()) return s;
     spdlog::info("generated a refresh-token signing key in {} (keep it with the data)", path);
+  }
+  struct stat info {};
+  if (::stat(path.c_str(), &info) == 0 && (info.st_mode & 077) != 0) {
+    spdlog::warn("{} is readable by others than its owner (mode {:o}); it holds signing keys", path,
+                 info.st_mode & 0777);
   }
   std::ifstream file(path);
   std::stringstream text;

@@ -34,8 +34,10 @@ class TokenKeyring {
 
   // Parses "kid:hex kid:hex ..." (words separated by spaces or newlines); the first key signs.
   static Status Parse(std::string_view words, std::unique_ptr<TokenKeyring>* out);
-  // Reads `dir`/rtoken.keys, or creates it with one random key (kid 1) when it does not exist.
-  static Status LoadOrCreate(const std::string& dir, std::unique_ptr<TokenKeyring>* out);
+  // Reads `dir`/rtoken.keys, or, when it does not exist and `may_create`, creates it (atomically:
+  // written, synced, then renamed into place) with one random key under kid 1. The caller refuses
+  // creation when families already exist: a new key would silently invalidate all their tokens.
+  static Status LoadOrCreate(const std::string& dir, bool may_create, std::unique_ptr<TokenKeyring>* out);
 
   uint8_t signing_kid() const { return signing_kid_; }
   bool Has(uint8_t kid) const { return macs_[kid] != nullptr; }

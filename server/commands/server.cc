@@ -83,7 +83,7 @@ void ConfigGet(CommandContext& ctx) {
   ctx.reply.Map(matched.size());
   for (const auto& [name, d] : matched) {
     ctx.reply.Bulk(name);
-    ctx.reply.Bulk(d->get());
+    ctx.reply.Bulk(d->show ? d->show() : d->get());
   }
 }
 

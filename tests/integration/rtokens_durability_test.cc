@@ -2,6 +2,11 @@
 // and grace windows survive; a dump holds no usable token; the generated key file is private, survives
 // restarts and travels with SAVE's checkpoints.
 #include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
 
 #include "rtoken_test_helpers.h"
 
@@ -357,12 +362,30 @@ TEST(RtokenDurability, GeneratedKeyFileIsPrivateAndSurvivesRestarts) {
     EXPECT_FALSE(RotateToken(c.get(), t1).empty());
     server.Kill9();
   }
-  // Without the key file (a fresh one is generated), every outstanding token is a forgery.
+  // Without the key file, a new key would turn every outstanding token into a forgery: the server
+  // refuses to start and says why, and generates nothing.
   std::filesystem::remove(keys);
+  const std::string cmd = std::string(LATCHKEY_SERVER_PATH) + " --port 0 --dir " + dir.path() + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  std::string output;
+  char buf[512];
+  while (size_t n = fread(buf, 1, sizeof(buf), p)) output.append(buf, n);
+  const int status = pclose(p);
+  EXPECT_NE(WEXITSTATUS(status), 0);
+  EXPECT_NE(output.find("rtoken.keys is missing but the data holds refresh-token families"),
+            std::string::npos)
+      << output;
+  EXPECT_FALSE(std::filesystem::exists(keys));
+  // Restored, the same tokens work again.
+  {
+    std::ofstream restore(keys);
+    restore << key_bytes;
+  }
+  std::filesystem::permissions(keys,
+                               std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
   ServerProcess server(dir.path(), {});
   auto c = server.Connect();
-  EXPECT_NE(ReadFile(keys), key_bytes);
-  EXPECT_TRUE(IsError(RotateReply(c.get(), t1), kBadTokenError));
+  EXPECT_EQ(Presented(c.get(), t1), "grace");
 }
 
 // Configured keys (`rtoken-keys kid:hex ...`): the first signs, every one verifies, so a new key put

@@ -12,6 +12,20 @@ namespace {
 const std::vector<std::string> kSharedKey = {
     "--rtoken-keys", "7:00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"};
 
+// CONFIG GET names the configured key ids but never the keys: whoever holds one can mint tokens.
+TEST(RtokenFamilies, ConfigGetHidesTheSigningKeys) {
+  ServerProcess server(kSharedKey);
+  auto c = server.Connect();
+  auto reply = Command(c.get(), {"CONFIG", "GET", "rtoken-keys"});
+  ASSERT_EQ(reply->type, REDIS_REPLY_ARRAY);
+  ASSERT_EQ(reply->elements, 2u);
+  EXPECT_EQ(Str(reply->element[1]), "7:(hidden)");
+  auto all = Command(c.get(), {"CONFIG", "GET", "*"});
+  for (size_t i = 0; i < all->elements; ++i) {
+    EXPECT_EQ(Str(all->element[i]).find("00112233445566778899"), std::string::npos);
+  }
+}
+
 // ---- 1. The life of one family. ----
 
 TEST(RtokenFamilies, IssueRotateReplayThenReuseRevokesTheFamily) {

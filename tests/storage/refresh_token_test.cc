@@ -175,7 +175,7 @@ class RefreshTokenKeyFile : public ::testing::Test {
 TEST_F(RefreshTokenKeyFile, CreatesAPrivateFileWithOneKeyUnderKid1) {
   ASSERT_FALSE(std::filesystem::exists(path_));
   std::unique_ptr<TokenKeyring> keys;
-  const Status s = TokenKeyring::LoadOrCreate(dir_, &keys);
+  const Status s = TokenKeyring::LoadOrCreate(dir_, true, &keys);
   ASSERT_TRUE(s.ok()) << s.message();
   ASSERT_NE(keys, nullptr);
   EXPECT_EQ(keys->signing_kid(), 1);
@@ -191,9 +191,9 @@ TEST_F(RefreshTokenKeyFile, CreatesAPrivateFileWithOneKeyUnderKid1) {
 
 TEST_F(RefreshTokenKeyFile, LoadsTheSameKeyTheSecondTime) {
   std::unique_ptr<TokenKeyring> first, second;
-  ASSERT_TRUE(TokenKeyring::LoadOrCreate(dir_, &first).ok());
+  ASSERT_TRUE(TokenKeyring::LoadOrCreate(dir_, true, &first).ok());
   const std::string text = ReadFile();
-  ASSERT_TRUE(TokenKeyring::LoadOrCreate(dir_, &second).ok());
+  ASSERT_TRUE(TokenKeyring::LoadOrCreate(dir_, true, &second).ok());
   EXPECT_EQ(ReadFile(), text);  // not regenerated
   const std::string token =
       RefreshTokenText(RefreshTokenBody(NewRefreshToken(*first, RandomFamily(), 0), *first));
@@ -207,8 +207,8 @@ TEST_F(RefreshTokenKeyFile, TwoDataDirsGetDifferentKeys) {
   ASSERT_NE(mkdtemp(tmpl), nullptr);
   const std::string other = tmpl;
   std::unique_ptr<TokenKeyring> a, b;
-  ASSERT_TRUE(TokenKeyring::LoadOrCreate(dir_, &a).ok());
-  ASSERT_TRUE(TokenKeyring::LoadOrCreate(other, &b).ok());
+  ASSERT_TRUE(TokenKeyring::LoadOrCreate(dir_, true, &a).ok());
+  ASSERT_TRUE(TokenKeyring::LoadOrCreate(other, true, &b).ok());
   const std::string token = RefreshTokenText(RefreshTokenBody(NewRefreshToken(*a, RandomFamily(), 0), *a));
   EXPECT_FALSE(ParseRefreshToken(token, *b).has_value());
   std::filesystem::remove_all(other);
@@ -220,7 +220,7 @@ TEST_F(RefreshTokenKeyFile, UsesAnExistingFileAndReportsABadOne) {
     out << Word(5, HexKey('d')) << "\n" << Word(6, HexKey('e')) << "\n";
   }
   std::unique_ptr<TokenKeyring> keys;
-  ASSERT_TRUE(TokenKeyring::LoadOrCreate(dir_, &keys).ok());
+  ASSERT_TRUE(TokenKeyring::LoadOrCreate(dir_, true, &keys).ok());
   EXPECT_EQ(keys->signing_kid(), 5);
   EXPECT_TRUE(keys->Has(6));
   {
@@ -228,7 +228,7 @@ TEST_F(RefreshTokenKeyFile, UsesAnExistingFileAndReportsABadOne) {
     out << "5:abc\n";
   }
   std::unique_ptr<TokenKeyring> bad;
-  const Status s = TokenKeyring::LoadOrCreate(dir_, &bad);
+  const Status s = TokenKeyring::LoadOrCreate(dir_, true, &bad);
   EXPECT_FALSE(s.ok());
   EXPECT_NE(s.message().find(path_), std::string::npos) << s.message();
   EXPECT_EQ(bad, nullptr);
@@ -236,7 +236,7 @@ TEST_F(RefreshTokenKeyFile, UsesAnExistingFileAndReportsABadOne) {
 
 TEST_F(RefreshTokenKeyFile, FailsInAMissingDirectory) {
   std::unique_ptr<TokenKeyring> keys;
-  EXPECT_FALSE(TokenKeyring::LoadOrCreate(dir_ + "/missing/sub", &keys).ok());
+  EXPECT_FALSE(TokenKeyring::LoadOrCreate(dir_ + "/missing/sub", true, &keys).ok());
   EXPECT_EQ(keys, nullptr);
 }
 
