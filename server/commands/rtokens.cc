@@ -24,15 +24,21 @@ void Field(CommandContext& ctx, std::string_view name, int64_t value) {
   ctx.reply.Integer(value);
 }
 
-// The family as INSPECT and LIST show it; `presented` adds INSPECT's verdict on the token.
-void ReplyView(CommandContext& ctx, const TokenFamilies::View& v, std::string_view presented = {}) {
-  ctx.reply.Map(presented.empty() ? 14 : 15);
+// The six fields every family reply starts with (after ROTATE's token).
+constexpr size_t kIdentityFields = 6;
+void IdentityFields(CommandContext& ctx, const TokenFamilies::View& v) {
   Field(ctx, "family", v.family);
   Field(ctx, "gen", v.gen);
   Field(ctx, "sub", v.sub);
   Field(ctx, "client", v.client);
   Field(ctx, "session", v.session);
   Field(ctx, "data", v.data);
+}
+
+// The family as INSPECT and LIST show it; `presented` adds INSPECT's verdict on the token.
+void ReplyView(CommandContext& ctx, const TokenFamilies::View& v, std::string_view presented = {}) {
+  ctx.reply.Map(kIdentityFields + (presented.empty() ? 8 : 9));
+  IdentityFields(ctx, v);
   Field(ctx, "state", v.state);
   Field(ctx, "reason", v.reason);
   Field(ctx, "created", v.created_ms);
@@ -117,14 +123,9 @@ void Rotate(CommandContext& ctx) {
       break;
   }
   const TokenFamilies::View& v = r.view;
-  ctx.reply.Map(10);
+  ctx.reply.Map(1 + kIdentityFields + 3);
   Field(ctx, "token", r.token);
-  Field(ctx, "family", v.family);
-  Field(ctx, "gen", v.gen);
-  Field(ctx, "sub", v.sub);
-  Field(ctx, "client", v.client);
-  Field(ctx, "session", v.session);
-  Field(ctx, "data", v.data);
+  IdentityFields(ctx, v);
   Field(ctx, "idle_deadline", v.idle_deadline_ms);
   Field(ctx, "abs_deadline", v.abs_deadline_ms);
   Field(ctx, "grace", outcome == Outcome::kReplayed ? 1 : 0);

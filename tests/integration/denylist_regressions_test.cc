@@ -85,22 +85,7 @@ TEST(DenylistRegressions, AclCategoriesFollowSpec) {
       {"deny.add", "@lk-issue"},      {"deny.check", "@lk-verify"},    {"deny.scan", "@lk-issue"},
       {"notbefore.set", "@lk-issue"}, {"notbefore.get", "@lk-verify"}, {"events.since", "@lk-verify"},
   };
-  for (const auto& [name, category] : want) {
-    auto r = Command(c.get(), {"COMMAND", "INFO", name});
-    ASSERT_EQ(r->type, REDIS_REPLY_ARRAY);
-    ASSERT_EQ(r->elements, 1u);
-    const redisReply* info = r->element[0];
-    ASSERT_EQ(info->type, REDIS_REPLY_ARRAY) << name;
-    ASSERT_GE(info->elements, 7u) << name;
-    EXPECT_EQ(Str(info->element[0]), name);
-    const redisReply* categories = info->element[6];
-    std::vector<std::string> lk;
-    for (size_t i = 0; i < categories->elements; ++i) {
-      const std::string cat = Str(categories->element[i]);
-      if (cat.rfind("@lk-", 0) == 0) lk.push_back(cat);
-    }
-    EXPECT_EQ(lk, std::vector<std::string>{category}) << name;
-  }
+  ExpectLkCategories(c.get(), want);
 }
 
 }  // namespace

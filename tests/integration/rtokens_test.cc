@@ -520,21 +520,7 @@ TEST(RtokenFamilies, AclCategoriesFollowSpec) {
       {"rtoken.issue", "@lk-issue"},  {"rtoken.rotate", "@lk-issue"}, {"rtoken.inspect", "@lk-verify"},
       {"rtoken.revoke", "@lk-issue"}, {"rtoken.list", "@lk-issue"},   {"rtoken.revokeall", "@lk-issue"},
   };
-  for (const auto& [name, category] : want) {
-    auto r = Command(c.get(), {"COMMAND", "INFO", name});
-    ASSERT_EQ(r->type, REDIS_REPLY_ARRAY);
-    ASSERT_EQ(r->elements, 1u);
-    const redisReply* info = r->element[0];
-    ASSERT_EQ(info->type, REDIS_REPLY_ARRAY) << name;
-    ASSERT_GE(info->elements, 7u) << name;
-    EXPECT_EQ(Str(info->element[0]), name);
-    std::vector<std::string> lk;
-    for (size_t i = 0; i < info->element[6]->elements; ++i) {
-      const std::string cat = Str(info->element[6]->element[i]);
-      if (cat.rfind("@lk-", 0) == 0) lk.push_back(cat);
-    }
-    EXPECT_EQ(lk, std::vector<std::string>{category}) << name;
-  }
+  ExpectLkCategories(c.get(), want);
 }
 
 TEST(RtokenFamilies, Resp3MapsAndResp2FlatArrays) {

@@ -21,6 +21,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -195,6 +196,28 @@ inline const Frame* MapValue(const Frame& f, const std::string& key) {
     if (f.elems[i].str == key) return &f.elems[i + 1];
   }
   return nullptr;
+}
+
+// Checks, with COMMAND INFO, that each command is in exactly the one Latchkey ACL category given
+// (@lk-verify or @lk-issue, SPEC §2).
+inline void ExpectLkCategories(redisContext* c,
+                               const std::vector<std::pair<std::string, std::string>>& want) {
+  for (const auto& [name, category] : want) {
+    auto r = Command(c, {"COMMAND", "INFO", name});
+    ASSERT_EQ(r->type, REDIS_REPLY_ARRAY);
+    ASSERT_EQ(r->elements, 1u);
+    const redisReply* info = r->element[0];
+    ASSERT_EQ(info->type, REDIS_REPLY_ARRAY) << name;
+    ASSERT_GE(info->elements, 7u) << name;
+    EXPECT_EQ(Str(info->element[0]), name);
+    const redisReply* categories = info->element[6];
+    std::vector<std::string> lk;
+    for (size_t i = 0; i < categories->elements; ++i) {
+      const std::string cat = Str(categories->element[i]);
+      if (cat.rfind("@lk-", 0) == 0) lk.push_back(cat);
+    }
+    EXPECT_EQ(lk, std::vector<std::string>{category}) << name;
+  }
 }
 
 }  // namespace latchkey::testing
