@@ -402,6 +402,11 @@ std::string Config::requirepass() const {
   std::lock_guard lock(mu_);
   return requirepass_;
 }
+std::string Config::maxmemory_policy() const {
+  std::lock_guard lock(mu_);
+  return maxmemory_policy_;
+}
+
 std::string Config::rtoken_keys() const {
   std::lock_guard lock(mu_);
   return rtoken_keys_;

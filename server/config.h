@@ -71,6 +71,7 @@ class Config {
   };
   const OutputLimit& output_limit(bool pubsub) const { return pubsub ? pubsub_output_ : normal_output_; }
   uint64_t maxmemory() const { return maxmemory_; }
+  std::string maxmemory_policy() const;
   int hz() const { return hz_; }
   int active_expire_effort() const { return active_expire_effort_; }
   std::string loglevel() const;

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "server/keyspace_events.h"
+#include "server/memory_limit.h"
 #include "storage/clock.h"
 #include "storage/expiry_notices.h"
 #include "storage/transaction_scope.h"
@@ -124,10 +125,9 @@ void Dispatch(ServerState& server, Session& session, ReplyWriter& reply, ThreadS
                   "again: " +
                       server.pipeline->failure());
   }
-  // Nothing is evicted yet (maxmemory-policy is accepted but acts as noeviction); revocation state
-  // (DENY.ADD, NOTBEFORE.SET...) is never evicted in any case: over the limit, writes are refused.
-  if ((spec->flags & kCmdDenyOom) && server.config.maxmemory() != 0 &&
-      server.used_memory.load(std::memory_order_relaxed) > server.config.maxmemory()) {
+  // Over maxmemory, generic keys are evicted under maxmemory-policy to make room; revocation state
+  // (DENY.ADD, NOTBEFORE.SET...) is never evicted: when nothing can go, the write is refused.
+  if ((spec->flags & kCmdDenyOom) && !MakeRoomForWrite(server, NowMs())) {
     return Reject(server, session, reply, stats, spec,
                   "OOM command not allowed when used memory > 'maxmemory'.");
   }

@@ -8,6 +8,7 @@
 
 #include "server/connection.h"
 #include "server/keyspace_events.h"
+#include "server/memory_limit.h"
 #include "server/memory_usage.h"
 #include "spdlog/spdlog.h"
 #include "storage/clock.h"
@@ -345,7 +346,10 @@ void Server::RunActiveExpiry() {
     lock.unlock();
     expiry.RunCycle(NowMs(), budget_us);
     // mallinfo2 locks every arena while it walks it: only pay for it when a limit is set.
-    if (config_.maxmemory() != 0) state_->used_memory.store(UsedMemory(), std::memory_order_relaxed);
+    if (config_.maxmemory() != 0) {
+      RefreshMemoryForLimit(*state_);
+      EvictOverLimit(*state_, NowMs(), /*max_keys=*/1000);
+    }
     PublishExpiryNotices(*state_);
     PersistEventHead();
     lock.lock();

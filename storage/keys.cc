@@ -164,8 +164,12 @@ std::optional<size_t> KeyMemoryUsage(Database& db, int64_t now_ms, std::string_v
   KeyAccess access(db, now_ms, key);
   KeyNode* node = access.Peek(key);
   if (node == nullptr) return std::nullopt;
-  size_t bytes = sizeof(KeyNode) + node->key_size + sizeof(KeyNode*);
-  if (node->has_expiry()) bytes += sizeof(KeyNode*);  // expiry index slot
+  return NodeMemoryUsage(*node);
+}
+
+size_t NodeMemoryUsage(const KeyNode& node) {
+  size_t bytes = sizeof(KeyNode) + node.key_size + sizeof(KeyNode*);
+  if (node.has_expiry()) bytes += sizeof(KeyNode*);  // expiry index slot
   std::visit(
       [&](const auto& value) {
         using T = std::decay_t<decltype(value)>;
@@ -177,7 +181,7 @@ std::optional<size_t> KeyMemoryUsage(Database& db, int64_t now_ms, std::string_v
           bytes += SetMemoryUsage(value);
         }
       },
-      node->value);
+      node.value);
   return bytes;
 }
 

@@ -64,5 +64,7 @@ std::optional<ObjectInfo> DescribeObject(Database& db, int64_t now_ms, std::stri
 
 // MEMORY USAGE: an estimate of the bytes the key and its value occupy, or nullopt when missing.
 std::optional<size_t> KeyMemoryUsage(Database& db, int64_t now_ms, std::string_view key);
+// The bytes one key takes in memory (node, name, index slots, value), as MEMORY USAGE reports them.
+size_t NodeMemoryUsage(const KeyNode& node);
 
 }  // namespace latchkey

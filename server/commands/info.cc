@@ -4,6 +4,7 @@
 
 #include "fmt/format.h"
 #include "server/command_context.h"
+#include "server/memory_limit.h"
 #include "server/memory_usage.h"
 #include "storage/clock.h"
 #include "storage/expiry_compaction.h"
@@ -44,13 +45,14 @@ void ClientsSection(CommandContext& ctx, std::string& out) {
 
 void MemorySection(CommandContext& ctx, std::string& out) {
   const uint64_t used = UsedMemory();
-  ctx.server.used_memory.store(used, std::memory_order_relaxed);
+  const uint64_t counted = RefreshMemoryForLimit(ctx.server);
   const uint64_t rss = ResidentMemory();
   const uint64_t max = ctx.server.config.maxmemory();
   out += fmt::format(
       "used_memory:{}\r\nused_memory_human:{}\r\nused_memory_rss:{}\r\nused_memory_rss_human:{}\r\n"
-      "maxmemory:{}\r\nmaxmemory_human:{}\r\nmaxmemory_policy:{}\r\nmem_allocator:libc\r\n",
-      used, HumanBytes(used), rss, HumanBytes(rss), max, HumanBytes(max),
+      "used_memory_for_maxmemory:{}\r\nmaxmemory:{}\r\nmaxmemory_human:{}\r\nmaxmemory_policy:{}\r\n"
+      "mem_allocator:libc\r\n",
+      used, HumanBytes(used), rss, HumanBytes(rss), counted, max, HumanBytes(max),
       ctx.server.config.Find("maxmemory-policy")->get());
 }
 
@@ -103,9 +105,9 @@ void StatsSection(CommandContext& ctx, std::string& out) {
     out += fmt::format(
         "expired_stale_perc:{}.{:02}\r\nexpired_time_cap_reached_count:{}\r\nexpire_cycle_cpu_milliseconds:{}"
         "\r\n"
-        "expire_cycles:{}\r\nexpire_lag_p50_ms:{}\r\nexpire_lag_p99_ms:{}\r\nevicted_keys:0\r\n",
+        "expire_cycles:{}\r\nexpire_lag_p50_ms:{}\r\nexpire_lag_p99_ms:{}\r\nevicted_keys:{}\r\n",
         stale / 100, stale % 100, e.time_cap_reached.load(), e.cpu_us.load() / 1000, e.cycles.load(),
-        e.lags.Quantile(0.5), e.lags.Quantile(0.99));
+        e.lags.Quantile(0.5), e.lags.Quantile(0.99), ctx.server.evicted_keys.load());
   }
 }
 
