@@ -59,9 +59,10 @@ struct ServerState {
   std::string run_id;                    // 40 hex characters, random per start
   int tcp_port = 0;                      // the port actually bound
   std::atomic<bool> shutting_down{false};
-  std::atomic<uint64_t> used_memory{0};    // refreshed by the background cycle (memory_usage.h)
-  std::atomic<uint64_t> evicted_keys{0};   // keys evicted under maxmemory-policy (memory_limit.h)
-  std::function<void()> request_shutdown;  // asks the network layer to stop; safe from any thread
+  std::atomic<bool> active_expire_enabled{true};  // DEBUG SET-ACTIVE-EXPIRE
+  std::atomic<uint64_t> used_memory{0};           // refreshed by the background cycle (memory_usage.h)
+  std::atomic<uint64_t> evicted_keys{0};          // keys evicted under maxmemory-policy (memory_limit.h)
+  std::function<void()> request_shutdown;         // asks the network layer to stop; safe from any thread
 
   // Durability (set up by Server::Start before the first client).
   std::unique_ptr<DurableStore> store;

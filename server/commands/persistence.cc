@@ -1,5 +1,6 @@
-// Persistence commands: SAVE, BGSAVE, LASTSAVE (RocksDB checkpoints) and DEBUG DISK-FAIL (fault
-// injection for tests, only with enable-debug-command yes). INFO persistence is in info.cc.
+// Persistence commands: SAVE, BGSAVE, LASTSAVE (RocksDB checkpoints), and for tests, only with
+// enable-debug-command yes, DEBUG DISK-FAIL (fault injection) and DEBUG SET-ACTIVE-EXPIRE 0|1 (pauses
+// the active expiry cycle, as Redis's does). INFO persistence is in info.cc.
 #include <filesystem>
 
 #include "server/command_context.h"
@@ -83,6 +84,10 @@ void Debug(CommandContext& ctx) {
     if (!on && !EqualsIgnoreCase(ctx.arg(2), "off")) return ctx.ReplySyntaxError();
     ctx.server.store->set_fail_writes(on);
     spdlog::warn("DEBUG DISK-FAIL {}", on ? "on" : "off");
+    return ctx.reply.Ok();
+  }
+  if (ctx.argc() == 3 && EqualsIgnoreCase(ctx.arg(1), "set-active-expire")) {  // as Redis: 0 pauses it
+    ctx.server.active_expire_enabled = ctx.arg(2) != "0";
     return ctx.reply.Ok();
   }
   ctx.reply.Error("ERR Unknown DEBUG subcommand or wrong number of arguments for '" +
