@@ -200,7 +200,7 @@ bool SessionStore::WithLiveSession(int64_t now_ms, std::string_view id, Fn&& fn)
   bool found = false;
   {
     std::lock_guard lock(shard.mu);
-    if (StoredSession* s = FindLive(shard, route->handle, hash, now_ms, &f)) {
+    if (StoredSession* s = FindLive(shard, route->handle(), hash, now_ms, &f)) {
       found = fn(shard, route->shard, *s, hash, f);
     }
     ApplyRoutes(f);

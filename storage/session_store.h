@@ -19,6 +19,7 @@
 // Thread-safety: all methods are safe to call concurrently.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cstdint>
@@ -125,8 +126,15 @@ class SessionStore : public RecordSource {
         expiry;
     ShardLog log;  // records for the commit pipeline (write_log.h)
   };
+  // Where an id or handle leads. The raw handle is kept inline (12 bytes, not a 32-byte string): two
+  // routes per session are a large part of its memory.
   struct Route {
-    std::string handle;  // raw
+    Route() = default;
+    Route(std::string_view raw_handle, uint32_t shard_index) : shard(shard_index) {
+      std::copy_n(raw_handle.begin(), std::min(raw_handle.size(), raw.size()), raw.begin());
+    }
+    std::string handle() const { return std::string(raw.data(), raw.size()); }
+    std::array<char, kSessionHandleBytes> raw{};
     uint32_t shard = 0;
   };
   // 'i' + SHA-256(id), or 'h' + raw handle + zero padding: fixed size, so routes cost no allocation.
