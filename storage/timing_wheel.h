@@ -95,7 +95,7 @@ class TimingWheel {
         return true;
       }
       if (cursor_ > now) return true;
-      if (!NextSlot()) SkipEmpty();
+      if (!NextSlot()) SkipEmpty(now);
     }
   }
 
@@ -163,8 +163,10 @@ class TimingWheel {
 
   // Nothing to take at the cursor: moves it past ticks where nothing can happen. With every level
   // below L empty, the next thing to do is at the next multiple of 64^L (a cascade of level L), so
-  // crossing any span of idle time takes a few steps per level, not one per tick.
-  void SkipEmpty() {
+  // crossing any span of idle time takes a few steps per level, not one per tick. Never past now + 1:
+  // a cursor ahead of the clock would cascade far entries early and place later (re)arms on finer
+  // levels, where a sliding deadline crosses a slot, and leaves a copy, far more often.
+  void SkipEmpty(int64_t now) {
     int level = 0;
     while (level < kLevels && occupied_[level] == 0) ++level;
     if (level == 0) {
@@ -174,7 +176,9 @@ class TimingWheel {
     const int shift = kBits * std::min(level, kLevels - 1);
     const uint64_t span = shift >= 63 ? (uint64_t{1} << 62) : (uint64_t{1} << shift);
     const uint64_t next = (static_cast<uint64_t>(cursor_) / span + 1) * span;
-    cursor_ = next > static_cast<uint64_t>(INT64_MAX) ? INT64_MAX : static_cast<int64_t>(next);
+    const uint64_t limit =
+        now == INT64_MAX ? static_cast<uint64_t>(INT64_MAX) : static_cast<uint64_t>(now) + 1;
+    cursor_ = static_cast<int64_t>(std::min(next, limit));  // limit <= INT64_MAX
   }
 
   std::array<std::array<std::vector<Handle>, kSlots>, kLevels> levels_;

@@ -115,6 +115,33 @@ TEST(TimingWheelTest, RearmWithinOneSlotAddsNoCopies) {
   EXPECT_EQ(m.reclaimed.size(), 1u);
 }
 
+// A deadline that keeps sliding forward (a session touched every 10 ticks, its deadline 1.8M ticks
+// ahead) while the wheel advances: re-arms stay in the far deadline's coarse slot, so copies pile up
+// only when the deadline crosses a slot of that level (64^3 ticks), not one per touch or per finer slot.
+// Idle skipping must not carry the cursor past `now` toward the occupied slot, which would make the
+// deadline land on finer levels and every re-arm cross slots.
+TEST(TimingWheelTest, ASlidingFarDeadlineLeavesFewCopies) {
+  TimingWheel<uint64_t> wheel;
+  Model m;
+  constexpr int64_t kStart = 1'700'000'000'000;  // Unix milliseconds: real clocks are not aligned
+  constexpr int64_t kAhead = 1'800'000;
+  m.deadline[1] = kStart + kAhead;
+  wheel.Add(kStart + kAhead, 1, kStart);
+  for (int64_t now = kStart + 10; now <= kStart + 1'000'000; now += 10) {
+    wheel.Rearm(m.deadline[1], now + kAhead, 1, now);
+    m.deadline[1] = now + kAhead;
+    if (now % 10'000 == 0) {
+      ASSERT_TRUE(m.Advance(wheel, now));
+    }
+  }
+  EXPECT_TRUE(m.reclaimed.empty());
+  EXPECT_LE(wheel.size(), 8u);
+  ASSERT_TRUE(m.Advance(wheel, kStart + 1'000'000 + kAhead - 1));
+  EXPECT_TRUE(m.reclaimed.empty());
+  ASSERT_TRUE(m.Advance(wheel, kStart + 1'000'000 + kAhead));
+  EXPECT_EQ(m.reclaimed.size(), 1u);
+}
+
 TEST(TimingWheelTest, AMassDeadlineIsReclaimedInBoundedSteps) {
   TimingWheel<uint64_t> wheel;
   Model m;
