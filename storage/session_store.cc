@@ -4,6 +4,7 @@
 
 #include <xxhash.h>
 
+#include "storage/clock.h"
 #include "storage/durable_store.h"
 #include "storage/record_codec.h"
 
@@ -88,9 +89,9 @@ void SessionStore::RecordEvent(Shard& shard, uint64_t seq, int64_t now_ms, std::
       events_->Append(now_ms, log_ != nullptr ? seq : 0, "session", fields, &shard.log));
 }
 
-void SessionStore::Insert(Shard& shard, StoredSession session) {
+void SessionStore::Insert(Shard& shard, StoredSession session, int64_t now_ms) {
   shard.subjects[session.sub].push_back(session.handle);
-  shard.expiry.emplace(session.deadline_ms(), session.handle);
+  shard.expiry.Add(DueTick(session.deadline_ms()), ToRaw(session.handle), now_ms);
   std::string handle = session.handle;
   shard.sessions[handle] = std::move(session);
 }
@@ -108,7 +109,7 @@ void SessionStore::Erase(Shard& shard, const std::string& raw_handle, Followups*
     handles.erase(std::remove(handles.begin(), handles.end(), raw_handle), handles.end());
     if (handles.empty()) shard.subjects.erase(sub);
   }
-  shard.sessions.erase(it);  // its expiry entry goes stale and is skipped
+  shard.sessions.erase(it);  // its expiry entry goes stale and is dropped
 }
 
 StoredSession* SessionStore::FindLive(Shard& shard, const std::string& raw_handle, const Digest& hash,
@@ -180,7 +181,7 @@ SessionStore::CreateResult SessionStore::Create(int64_t now_ms, const CreateOpti
       out->handle = Base64UrlEncode(s.handle);
       out->idle_deadline_ms = s.deadline_ms();
       out->abs_deadline_ms = s.abs_deadline_ms;
-      Insert(shard, std::move(s));
+      Insert(shard, std::move(s), now_ms);
     }
     ApplyRoutes(f);
   }
@@ -213,8 +214,9 @@ bool SessionStore::Get(int64_t now_ms, std::string_view id, bool touch, View* ou
   return WithLiveSession(
       now_ms, id, [&](Shard& shard, uint32_t, StoredSession& s, const Digest&, Followups& f) {
         if (touch) {
+          const int64_t old_deadline = s.deadline_ms();
           s.last_seen_ms = std::max(s.last_seen_ms, now_ms);  // a late clock never pulls it back
-          shard.expiry.emplace(s.deadline_ms(), s.handle);
+          shard.expiry.Rearm(DueTick(old_deadline), DueTick(s.deadline_ms()), ToRaw(s.handle), now_ms);
           touches_.fetch_add(1, std::memory_order_relaxed);
           if (now_ms - s.persisted_last_seen_ms >= kTouchCoalesceMs) {
             s.persisted_last_seen_ms = s.last_seen_ms;
@@ -393,21 +395,17 @@ size_t SessionStore::RemoveExpired(int64_t now_ms, size_t limit_per_shard) {
     {
       std::lock_guard lock(shard.mu);
       size_t here = 0;
-      while (!shard.expiry.empty() && shard.expiry.top().first < now_ms && here < limit_per_shard) {
-        auto [deadline, handle] = shard.expiry.top();
-        shard.expiry.pop();
-        auto it = shard.sessions.find(handle);
-        // Stale entries (session gone, or its deadline moved) are skipped.
-        if (it == shard.sessions.end() || it->second.deadline_ms() != deadline) continue;
-        Erase(shard, handle, &f);
-        ++here;
-      }
-      // Touches leave stale entries behind: rebuild when they outnumber the sessions.
-      if (shard.expiry.size() > 2 * shard.sessions.size() + 64) {
-        decltype(shard.expiry) fresh;
-        for (const auto& [h, s] : shard.sessions) fresh.emplace(s.deadline_ms(), h);
-        shard.expiry.swap(fresh);
-      }
+      shard.expiry.Advance(
+          now_ms, limit_per_shard,
+          [&shard](const RawHandle& h) -> std::optional<int64_t> {
+            auto it = shard.sessions.find(absl::string_view(h.data(), h.size()));
+            if (it == shard.sessions.end()) return std::nullopt;
+            return DueTick(it->second.deadline_ms());
+          },
+          [&](const RawHandle& h) {
+            Erase(shard, std::string(h.data(), h.size()), &f);
+            ++here;
+          });
       removed += here;
       ApplyRoutes(f);
     }
@@ -431,7 +429,7 @@ bool SessionStore::Load(std::string_view key, std::string_view value, int64_t no
   f.add.emplace_back(HandleRouteKey(s.handle), Route{s.handle, index});
   {
     std::lock_guard lock(shards_[index].mu);
-    Insert(shards_[index], std::move(s));
+    Insert(shards_[index], std::move(s), now_ms);
     ApplyRoutes(f);
   }
   Apply(f);
@@ -443,6 +441,7 @@ SessionStore::Counters SessionStore::counters() {
   for (Shard& shard : shards_) {
     std::lock_guard lock(shard.mu);
     c.live += shard.sessions.size();
+    c.expiry_entries += shard.expiry.size();
   }
   c.created = created_.load();
   c.revoked = revoked_.load();
@@ -482,7 +481,7 @@ void SessionStore::Undo(const PendingWrite& record, DurableStore& store) {
         f.add.emplace_back(IdRouteKey(on_disk.grace_hash), Route{on_disk.handle, *index});
       }
       f.add.emplace_back(HandleRouteKey(on_disk.handle), Route{on_disk.handle, *index});
-      Insert(shard, std::move(on_disk));
+      Insert(shard, std::move(on_disk), NowMs());
     }
     ApplyRoutes(f);
   }

@@ -37,6 +37,7 @@
 #include "storage/event_log.h"
 #include "storage/session_record.h"
 #include "storage/shard_mutex.h"
+#include "storage/timing_wheel.h"
 #include "storage/write_log.h"
 
 namespace latchkey {
@@ -107,6 +108,7 @@ class SessionStore : public RecordSource {
 
   struct Counters {
     uint64_t live = 0, created = 0, revoked = 0, expired = 0, evicted = 0, touches = 0;
+    uint64_t expiry_entries = 0;  // handles in the expiry wheels, stale copies included
   };
   Counters counters();
 
@@ -116,14 +118,23 @@ class SessionStore : public RecordSource {
   void Undo(const PendingWrite& record, DurableStore& store) override;
 
  private:
+  using RawHandle = std::array<char, kSessionHandleBytes>;
+  // Expiry ticks are milliseconds: a session whose deadline is D is due at tick D + 1, the first
+  // instant it is no longer live, and reclaimed by the next expiry cycle.
+  static int64_t DueTick(int64_t deadline_ms) { return deadline_ms + 1; }
+  static RawHandle ToRaw(std::string_view handle) {
+    RawHandle raw{};
+    std::copy_n(handle.begin(), std::min(handle.size(), raw.size()), raw.begin());
+    return raw;
+  }
+
   struct Shard {
     ShardMutex mu;
     absl::node_hash_map<std::string, StoredSession> sessions;             // raw handle → session
     absl::flat_hash_map<std::string, std::vector<std::string>> subjects;  // sub → raw handles
-    // (deadline, raw handle), earliest first; entries whose deadline moved since are skipped.
-    std::priority_queue<std::pair<int64_t, std::string>, std::vector<std::pair<int64_t, std::string>>,
-                        std::greater<>>
-        expiry;
+    // Raw handles by deadline (timing_wheel.h, millisecond ticks): a TOUCH re-arms in O(1); a copy
+    // left behind by a moved deadline is dropped when its slot comes up.
+    TimingWheel<RawHandle> expiry;
     ShardLog log;  // records for the commit pipeline (write_log.h)
   };
   // Where an id or handle leads. The raw handle is kept inline (12 bytes, not a 32-byte string): two
@@ -171,8 +182,8 @@ class SessionStore : public RecordSource {
   // The live session `id` opens, or nullptr (reclaiming it if it expired). REQUIRES: shard locked.
   StoredSession* FindLive(Shard& shard, const std::string& raw_handle, const Digest& hash, int64_t now_ms,
                           Followups* followups);
-  // Adds the session to its shard's maps and expiry queue. REQUIRES: shard locked.
-  void Insert(Shard& shard, StoredSession session);
+  // Adds the session to its shard's maps and expiry index. REQUIRES: shard locked.
+  void Insert(Shard& shard, StoredSession session, int64_t now_ms);
   // Removes a session from memory, queuing its routes for removal. REQUIRES: shard locked.
   void Erase(Shard& shard, const std::string& raw_handle, Followups* followups);
   // Revokes a live session: record, event, removal. REQUIRES: shard locked; the session exists.

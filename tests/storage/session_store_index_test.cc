@@ -353,6 +353,23 @@ TEST_F(SessionIndexTest, RemoveExpiredSkipsATouchedSessionsStaleEntry) {
   EXPECT_EQ(store_->counters().live, 0u);
 }
 
+// TOUCH re-arms the session's entry in the timing wheel in O(1) and leaves a copy behind only when the
+// deadline crosses into another slot: 100k touches over 1,000 s leave a handful of entries, not 100k.
+TEST_F(SessionIndexTest, TouchesDoNotPileUpExpiryEntries) {
+  const auto c = Create(kNow, "alice", 1800 * kSecond, 24 * kHour);
+  for (int i = 1; i <= 100000; ++i) {
+    const int64_t now = kNow + i * 10;
+    ASSERT_TRUE(store_->Touch(now, c.id).has_value());
+    if (i % 1000 == 0) {
+      EXPECT_EQ(store_->RemoveExpired(now, 100), 0u);
+    }
+  }
+  EXPECT_LE(store_->counters().expiry_entries, 8u);
+  EXPECT_EQ(store_->RemoveExpired(kNow + 1000 * kSecond + 1800 * kSecond, 100), 0u);
+  EXPECT_EQ(store_->RemoveExpired(kNow + 1000 * kSecond + 1800 * kSecond + 1, 100), 1u);
+  EXPECT_EQ(store_->counters().live, 0u);
+}
+
 TEST_F(SessionIndexTest, RemoveExpiredSkipsRevokedSessionsEntries) {
   const auto r1 = Create(kNow, "alice", 10 * kSecond, kHour);
   Create(kNow, "alice", 10 * kSecond, kHour);
