@@ -271,20 +271,23 @@ TokenFamilies::Lookup TokenFamilies::Revoke(int64_t now_ms, std::string_view tex
                                             bool* revoked) {
   const std::optional<RefreshToken> presented = ParseRefreshToken(text, *keys_);
   if (!presented) return Lookup::kBadToken;
-  *revoked = RevokeFamily(now_ms, FamilyText(presented->family), reason);
+  *revoked = RevokeId(now_ms, presented->family, reason);
   return Lookup::kFound;
 }
 
 bool TokenFamilies::RevokeFamily(int64_t now_ms, std::string_view family, std::string_view reason) {
   const std::optional<FamilyId> id = ParseFamily(family);
-  if (!id) return false;
-  Shard& shard = shards_[ShardOf(*id)];
+  return id && RevokeId(now_ms, *id, reason);
+}
+
+bool TokenFamilies::RevokeId(int64_t now_ms, const FamilyId& id, std::string_view reason) {
+  Shard& shard = shards_[ShardOf(id)];
   Followups followups;
   bool revoked = false;
   {
     std::lock_guard lock(shard.mu);
     shard.log.NoteObserved(log_);
-    auto it = shard.families.find(*id);
+    auto it = shard.families.find(id);
     if (it != shard.families.end() && it->second.LiveAt(now_ms)) {
       RevokeLocked(shard, it->second, now_ms, NextSeq(shard), reason, &followups);
       revoked = true;

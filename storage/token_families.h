@@ -167,6 +167,8 @@ class TokenFamilies : public RecordSource {
   void RevokeLocked(Shard& shard, StoredFamily& f, int64_t now_ms, uint64_t seq, std::string_view reason,
                     Followups* followups);
   void RecordFamily(Shard& shard, uint64_t seq, const StoredFamily& f, Followups* followups);
+  // Revokes family `id` if it is live (REVOKE by token or by id).
+  bool RevokeId(int64_t now_ms, const FamilyId& id, std::string_view reason);
   uint64_t NextSeq(Shard& shard) { return shard.log.Next(log_); }
   static View MakeView(const StoredFamily& f, int64_t now_ms);
 
