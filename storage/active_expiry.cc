@@ -46,16 +46,15 @@ ActiveExpiry::CycleResult ActiveExpiry::RunCycle(int64_t now_ms, int64_t budget_
   for (size_t visited = 0; visited < dbs * Database::kShards && !out_of_time; ++visited) {
     if (next_db_ >= dbs) next_db_ = 0;
     Shard& shard = keyspace_.db(static_cast<int>(next_db_)).shard(next_shard_);
-    size_t removed = 0;
+    bool more = false;
     do {
       {
         std::lock_guard lock(shard.mu);
-        removed = shard.RemoveExpired(now_ms, kBatch, &stats_.lags);
+        result.reclaimed += shard.RemoveExpired(now_ms, kBatch, &stats_.lags, &more);
       }
-      result.reclaimed += removed;
       out_of_time = MonotonicUs() >= deadline_us;
-    } while (removed == kBatch && !out_of_time);
-    if (removed == kBatch) break;  // out of time with this shard's backlog left: resume here
+    } while (more && !out_of_time);
+    if (more) break;  // out of time with this shard's backlog left: resume here
     if (++next_shard_ == Database::kShards) {
       next_shard_ = 0;
       ++next_db_;
@@ -81,10 +80,9 @@ void ActiveExpiry::SampleStaleness(int64_t now_ms) {
     for (int i = 0; i < kShardsSampled; ++i) {
       Shard& shard = db.shard(rng() % Database::kShards);
       std::lock_guard lock(shard.mu);
-      const size_t n = shard.expiry.size();
-      for (int j = 0; j < kEntriesPerShard && n > 0; ++j) {
+      for (int j = 0; j < kEntriesPerShard && shard.expiry.size() > 0; ++j) {
         ++sampled;
-        if (IsExpired(*shard.expiry.At(rng() % n), now_ms)) ++overdue;
+        if (IsExpired(*shard.expiry.Sample(rng), now_ms)) ++overdue;
       }
     }
   }

@@ -1,15 +1,15 @@
 // ActiveExpiry reclaims expired entries in the background: Latchkey's counterpart of Redis's
 // activeExpireCycle, but exact where Redis samples.
 //
-// Every shard keeps its expiring keys ordered by deadline (ExpiryHeap), so a cycle never looks at a
-// live key: it pops overdue entries from each shard in turn, in batches of kBatch under the shard's
-// lock (so a client waiting for that shard waits for at most one batch), and checks its time budget
-// after every batch. A cycle that runs out of budget remembers where it stopped and the next one
-// continues from there, so a million keys sharing one deadline are reclaimed over several cycles
-// without any cycle, or any lock hold, growing with their number. Sessions and refresh-token families
-// expire the same way, through their stores' own per-shard queues, first in each cycle and within a
-// quarter of its budget, and so do denylist entries and watermarks (their timing wheels), within the
-// next quarter.
+// Every shard keeps its expiring keys in a timing wheel by deadline (KeyExpiry), so a cycle never
+// looks at a live key: it takes overdue entries from each shard in turn, in batches of kBatch wheel
+// steps under the shard's lock (so a client waiting for that shard waits for at most one batch), and
+// checks its time budget after every batch. A cycle that runs out of budget remembers where it
+// stopped and the next one continues from there, so a million keys sharing one deadline are
+// reclaimed over several cycles without any cycle, or any lock hold, growing with their number.
+// Sessions and refresh-token families expire the same way, through their stores' own per-shard timing
+// wheels, first in each cycle and within a quarter of its budget, and so do denylist entries and
+// watermarks, within the next quarter.
 //
 // The budget (server: `hz` cycles a second, each up to (25 + 2*(effort-1))% of its period, as Redis's
 // ACTIVE_EXPIRE_CYCLE_SLOW_TIME_PERC scales with active-expire-effort) bounds the CPU the engine takes;

@@ -347,7 +347,7 @@ void CommitPipeline::Undo(const std::vector<PendingWrite>& records) {
     if (node == nullptr) node = shard.table.Insert(key, hash);
     node->value = std::move(value);
     node->expire_at_ms = deadline;
-    shard.expiry.Update(node);
+    shard.expiry.Update(node, NowMs());
   }
   for (auto it = swaps.rbegin(); it != swaps.rend(); ++it) {  // newest first
     const std::vector<int>& dbs = it->second;

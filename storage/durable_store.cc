@@ -138,7 +138,7 @@ Status DurableStore::Load(Keyspace& keyspace, int64_t now_ms, LoadStats* stats) 
       ++stats->expired_skipped;
       continue;
     }
-    db->LoadKey(key, std::move(value), deadline);
+    db->LoadKey(key, std::move(value), deadline, now_ms);
     ++stats->keys_loaded;
   }
   if (!it->status().ok()) return FromRocks(it->status());
@@ -264,6 +264,7 @@ Status DurableStore::ReadKey(uint16_t physical_db, std::string_view key, Value* 
 Status DurableStore::ReadDatabase(uint16_t physical_db, Database& db) {
   const std::string start = KvRangeStart(physical_db), end = KvRangeEnd(physical_db);
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), kv()));
+  const int64_t now = NowMs();
   for (it->Seek(start); it->Valid() && it->key().compare(end) < 0; it->Next()) {
     uint16_t physical = 0;
     std::string_view key;
@@ -271,7 +272,7 @@ Status DurableStore::ReadDatabase(uint16_t physical_db, Database& db) {
     int64_t deadline = 0;
     if (DecodeKvKey(std::string_view(it->key().data(), it->key().size()), &physical, &key) &&
         DecodeValue(std::string_view(it->value().data(), it->value().size()), &value, &deadline)) {
-      db.LoadKey(key, std::move(value), deadline);
+      db.LoadKey(key, std::move(value), deadline, now);
     }
   }
   return FromRocks(it->status());

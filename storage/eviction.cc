@@ -80,8 +80,7 @@ std::optional<Evicted> EvictOne(Keyspace& keyspace, EvictionPolicy policy, int64
       KeyNode* best = nullptr;
       for (size_t i = 0; i < samples; ++i) {
         // volatile-*: sample the keys with a deadline (the expiry index); otherwise the whole table.
-        KeyNode* node =
-            volatile_only ? shard.expiry.At(rng() % shard.expiry.size()) : shard.table.Random(rng);
+        KeyNode* node = volatile_only ? shard.expiry.Sample(rng) : shard.table.Random(rng);
         if (node == nullptr) break;
         if (IsExpired(*node, now_ms)) {  // garbage already: reclaimed as expired
           evicted = Evicted{NodeMemoryUsage(*node), true};

@@ -114,7 +114,7 @@ void KeyAccess::Erase(KeyNode* node) {
 
 void KeyAccess::SetExpiry(KeyNode* node, int64_t expire_at_ms) {
   node->expire_at_ms = expire_at_ms;
-  ShardOf(node->hash).expiry.Update(node);
+  ShardOf(node->hash).expiry.Update(node, now_ms_);
   if (mode_ == Mode::kWrite) changed_.push_back(KeyNamed(node));
 }
 

@@ -36,14 +36,14 @@ void Database::Record(Shard& shard, PendingWrite write) {
   RecordPending(shard.pending, shard.last_seq, std::move(write));
 }
 
-void Database::LoadKey(std::string_view key, Value value, int64_t expire_at_ms) {
+void Database::LoadKey(std::string_view key, Value value, int64_t expire_at_ms, int64_t now_ms) {
   const uint64_t hash = HashKey(key);
   Shard& s = shards_[ShardOf(hash)];
   KeyNode* node = s.table.Find(key, hash);
   if (node == nullptr) node = s.table.Insert(key, hash);
   node->value = std::move(value);
   node->expire_at_ms = expire_at_ms;
-  s.expiry.Update(node);
+  s.expiry.Update(node, now_ms);
 }
 
 // Locks every shard of `dbs` in the one global order (database index, then shard index).

@@ -38,8 +38,9 @@ class Database {
   // Adds `write` to `shard`'s pending list. REQUIRES: shard's lock held; write.seq from log().
   static void Record(Shard& shard, PendingWrite write);
 
-  // Puts a key loaded from disk into memory without recording it. REQUIRES: no concurrent access.
-  void LoadKey(std::string_view key, Value value, int64_t expire_at_ms);
+  // Puts a key loaded from disk at `now_ms` into memory without recording it. REQUIRES: no
+  // concurrent access.
+  void LoadKey(std::string_view key, Value value, int64_t expire_at_ms, int64_t now_ms);
 
   // Number of live keys (removes expired ones on the way).
   size_t Size(int64_t now_ms);

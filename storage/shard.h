@@ -1,5 +1,5 @@
 // A Shard is one lock-protected slice of a database: its keys (KeyTable), their expiry index
-// (ExpiryHeap) and counters. Keys map to shards by XXH3, so unrelated keys rarely share a lock.
+// (KeyExpiry) and counters. Keys map to shards by XXH3, so unrelated keys rarely share a lock.
 //
 // Thread-safety: every member except `mu` may only be touched with `mu` held. Code outside storage/
 // reaches shards only through KeyAccess, which takes the locks in a deadlock-free order.
@@ -9,9 +9,9 @@
 #include <string_view>
 #include <vector>
 
-#include "storage/expiry_heap.h"
 #include "storage/expiry_notices.h"
 #include "storage/expiry_stats.h"
+#include "storage/key_expiry.h"
 #include "storage/key_table.h"
 #include "storage/shard_mutex.h"
 #include "storage/watch_flag.h"
@@ -22,7 +22,7 @@ namespace latchkey {
 struct Shard {
   ShardMutex mu;
   KeyTable table;
-  ExpiryHeap expiry;
+  KeyExpiry expiry;
   uint64_t expired_keys = 0;          // keys removed because their deadline passed (lazily or actively)
   std::vector<PendingWrite> pending;  // recorded, not yet committed to RocksDB, in sequence order
   std::atomic<bool> dirty{false};     // may hold pending records (write_log.h: NextSeqFor)
@@ -45,17 +45,17 @@ struct Shard {
     for (const auto& flag : it->second) flag->dirty.store(true, std::memory_order_relaxed);
   }
 
-  // Removes up to `limit` keys whose deadline is before `now_ms`; returns how many were removed.
-  // With `lags`, records each one's reclamation lag (now - deadline).
-  size_t RemoveExpired(int64_t now_ms, size_t limit, LagHistogram* lags = nullptr) {
+  // Removes keys whose deadline is before `now_ms`, in at most `limit` steps of the expiry index;
+  // returns how many were removed and sets `*more` if some may be left. With `lags`, records each
+  // one's reclamation lag (now - deadline).
+  size_t RemoveExpired(int64_t now_ms, size_t limit, LagHistogram* lags = nullptr, bool* more = nullptr) {
     size_t removed = 0;
-    while (removed < limit) {
-      KeyNode* top = expiry.Top();
-      if (top == nullptr || !IsExpired(*top, now_ms)) break;
-      if (lags != nullptr) lags->Add(now_ms - top->expire_at_ms);
-      ReclaimExpired(top);
+    const bool done = expiry.Advance(now_ms, limit, [&](KeyNode* node) {
+      if (lags != nullptr) lags->Add(now_ms - node->expire_at_ms);
+      ReclaimExpired(node);
       ++removed;
-    }
+    });
+    if (more != nullptr) *more = !done;
     return removed;
   }
 

@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "spdlog/spdlog.h"
+#include "storage/clock.h"
 #include "storage/durable_store.h"
 
 namespace latchkey {
@@ -44,7 +45,7 @@ void TokenFamilies::RecordFamily(Shard& shard, uint64_t seq, const StoredFamily&
   shard.log.Record(std::move(write));
 }
 
-void TokenFamilies::Insert(Shard& shard, StoredFamily f) {
+void TokenFamilies::Insert(Shard& shard, StoredFamily f, int64_t now_ms) {
   if (f.revoked) f.ended = true;
   SubjectIndex& index = shard.subjects[f.sub];
   if (f.ended) {
@@ -53,7 +54,7 @@ void TokenFamilies::Insert(Shard& shard, StoredFamily f) {
   } else {
     index.live.push_back(f.id);
   }
-  shard.expiry.emplace(NextDeadline(f), f.id);
+  shard.expiry.Add(DueTick(NextDeadline(f)), f.id, now_ms);
   const FamilyId id = f.id;
   shard.families[id] = std::move(f);
 }
@@ -78,7 +79,6 @@ void TokenFamilies::MarkEnded(Shard& shard, StoredFamily& f) {
   SubjectIndex& index = shard.subjects[f.sub];
   index.live.erase(std::remove(index.live.begin(), index.live.end(), f.id), index.live.end());
   index.ended.insert(f.id);
-  shard.expiry.emplace(f.abs_deadline_ms, f.id);
 }
 
 void TokenFamilies::RevokeLocked(Shard& shard, StoredFamily& f, int64_t now_ms, uint64_t seq,
@@ -86,7 +86,9 @@ void TokenFamilies::RevokeLocked(Shard& shard, StoredFamily& f, int64_t now_ms, 
   f.revoked = true;
   f.reason.assign(reason);
   f.CloseGrace();
+  const int64_t old_deadline = NextDeadline(f);
   MarkEnded(shard, f);
+  shard.expiry.Rearm(DueTick(old_deadline), DueTick(f.abs_deadline_ms), f.id, now_ms);
   RecordFamily(shard, seq, f, followups);
   if (events_ != nullptr) {
     const std::string fields =
@@ -165,7 +167,7 @@ TokenFamilies::Issued TokenFamilies::Issue(int64_t now_ms, const IssueOptions& o
     issued.family = FamilyText(f.id);
     issued.idle_deadline_ms = f.idle_deadline_ms();
     issued.abs_deadline_ms = f.abs_deadline_ms;
-    Insert(shard, std::move(f));
+    Insert(shard, std::move(f), now_ms);
   }
   Apply(followups);
   issued_.fetch_add(1, std::memory_order_relaxed);
@@ -199,6 +201,7 @@ TokenFamilies::Outcome TokenFamilies::Rotate(int64_t now_ms, std::string_view te
     } else if (client && *client != f.client) {
       outcome = Outcome::kMismatch;  // row 5
     } else if (presented->generation == f.head_gen && SameDigest(hash, f.head_hash)) {
+      const int64_t old_deadline = NextDeadline(f);
       f.prev_hash = f.head_hash;  // row 6
       f.head_hash = Sha256(next.secret_bytes());
       f.head_gen = next_gen;
@@ -210,7 +213,7 @@ TokenFamilies::Outcome TokenFamilies::Rotate(int64_t now_ms, std::string_view te
       } else {
         f.CloseGrace();
       }
-      shard.expiry.emplace(NextDeadline(f), f.id);
+      shard.expiry.Rearm(DueTick(old_deadline), DueTick(NextDeadline(f)), f.id, now_ms);
       RecordFamily(shard, NextSeq(shard), f, &followups);
       out->token = RefreshTokenText(next_body);
       out->view = MakeView(f, now_ms);
@@ -364,29 +367,27 @@ size_t TokenFamilies::RemoveExpired(int64_t now_ms, size_t limit_per_shard) {
   for (Shard& shard : shards_) {
     std::lock_guard lock(shard.mu);
     size_t here = 0;
-    while (!shard.expiry.empty() && shard.expiry.top().first < now_ms && here < limit_per_shard) {
-      const auto [deadline, id] = shard.expiry.top();
-      shard.expiry.pop();
-      auto it = shard.families.find(id);
-      if (it == shard.families.end() || NextDeadline(it->second) != deadline) continue;  // stale
-      StoredFamily& f = it->second;
-      if (!f.ended) expired_.fetch_add(1, std::memory_order_relaxed);
-      if (now_ms > f.abs_deadline_ms) {
-        Erase(shard, id);  // nothing left to answer for: purged
-      } else {
-        MarkEnded(shard, f);  // idle-expired: a tombstone until the absolute deadline
-        f.CloseGrace();
-        f.data.clear();
-        f.data.shrink_to_fit();
-      }
-      ++here;
-    }
-    // Rotations leave stale entries behind: rebuild when they outnumber the families.
-    if (shard.expiry.size() > 2 * shard.families.size() + 64) {
-      decltype(shard.expiry) fresh;
-      for (const auto& [id, f] : shard.families) fresh.emplace(NextDeadline(f), id);
-      shard.expiry.swap(fresh);
-    }
+    shard.expiry.Advance(
+        now_ms, limit_per_shard,
+        [&shard](const FamilyId& id) -> std::optional<int64_t> {
+          auto it = shard.families.find(id);
+          if (it == shard.families.end()) return std::nullopt;
+          return DueTick(NextDeadline(it->second));
+        },
+        [&](const FamilyId& id) {
+          StoredFamily& f = shard.families.find(id)->second;
+          if (!f.ended) expired_.fetch_add(1, std::memory_order_relaxed);
+          if (now_ms > f.abs_deadline_ms) {
+            Erase(shard, id);  // nothing left to answer for: purged
+          } else {
+            MarkEnded(shard, f);  // idle-expired: a tombstone until the absolute deadline
+            shard.expiry.Add(DueTick(f.abs_deadline_ms), id, now_ms);
+            f.CloseGrace();
+            f.data.clear();
+            f.data.shrink_to_fit();
+          }
+          ++here;
+        });
     reclaimed += here;
   }
   return reclaimed;
@@ -401,7 +402,7 @@ bool TokenFamilies::Load(std::string_view key, std::string_view value, int64_t n
   f.ended = !f.LiveAt(now_ms);
   Shard& shard = shards_[ShardOf(f.id)];
   std::lock_guard lock(shard.mu);
-  Insert(shard, std::move(f));
+  Insert(shard, std::move(f), now_ms);
   return true;
 }
 
@@ -411,6 +412,7 @@ TokenFamilies::Counters TokenFamilies::counters() {
     std::lock_guard lock(shard.mu);
     c.live += shard.families.size() - shard.tombstones;
     c.tombstones += shard.tombstones;
+    c.expiry_entries += shard.expiry.size();
   }
   c.issued = issued_.load();
   c.rotations = rotations_.load();
@@ -442,7 +444,7 @@ void TokenFamilies::Undo(const PendingWrite& record, DurableStore& store) {
   std::lock_guard lock(shard.mu);
   shard.log.Undone(record.seq);
   Erase(shard, id);
-  if (found) Insert(shard, std::move(on_disk));  // idle expiry, if due, is marked by the next cycle
+  if (found) Insert(shard, std::move(on_disk), NowMs());  // idle expiry, if due: the next cycle marks it
 }
 
 }  // namespace latchkey

@@ -28,7 +28,6 @@
 #include <cstdint>
 #include <mutex>
 #include <optional>
-#include <queue>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -40,6 +39,7 @@
 #include "storage/event_log.h"
 #include "storage/family_record.h"
 #include "storage/shard_mutex.h"
+#include "storage/timing_wheel.h"
 #include "storage/token_keyring.h"
 #include "storage/write_log.h"
 
@@ -110,8 +110,8 @@ class TokenFamilies : public RecordSource {
   size_t RevokeAll(int64_t now_ms, std::string_view sub, std::optional<std::string_view> client,
                    std::string_view reason);
 
-  // Active expiry: per shard, marks up to `limit_per_shard` families idle-expired and purges those
-  // past their absolute deadline. Writes nothing.
+  // Active expiry: per shard, in at most `limit_per_shard` steps of its timing wheel, marks families
+  // idle-expired and purges those past their absolute deadline. Writes nothing.
   size_t RemoveExpired(int64_t now_ms, size_t limit_per_shard);
 
   // Loading: one record from disk; false if malformed or past its absolute deadline (the caller
@@ -121,6 +121,7 @@ class TokenFamilies : public RecordSource {
   struct Counters {
     uint64_t live = 0, tombstones = 0, issued = 0, rotations = 0, grace_replays = 0, grace_rejections = 0,
              reuse_detections = 0, revoked = 0, evictions = 0, expired = 0;
+    uint64_t expiry_entries = 0;  // handles in the timing wheels, stale copies included
   };
   Counters counters();
 
@@ -139,11 +140,9 @@ class TokenFamilies : public RecordSource {
     absl::node_hash_map<FamilyId, StoredFamily> families;
     // sub → its families: the live ones apart, so ISSUE's cap and REVOKEALL never walk tombstones.
     absl::flat_hash_map<std::string, SubjectIndex> subjects;
-    // (next deadline, family), earliest first: the idle deadline while live, then the absolute one.
-    // Entries whose family's next deadline moved since are skipped.
-    std::priority_queue<std::pair<int64_t, FamilyId>, std::vector<std::pair<int64_t, FamilyId>>,
-                        std::greater<>>
-        expiry;
+    // Families by next deadline (the idle one while live, then the absolute one), in millisecond
+    // ticks (DueTick). Copies left by a rotation or an erase are stale and dropped by the wheel.
+    TimingWheel<FamilyId> expiry;
     size_t tombstones = 0;  // families with `ended` set
     ShardLog log;
   };
@@ -157,11 +156,14 @@ class TokenFamilies : public RecordSource {
   static int64_t NextDeadline(const StoredFamily& f) {
     return f.ended ? f.abs_deadline_ms : f.idle_deadline_ms();
   }
+  // The wheel tick at which a deadline has passed (a deadline equal to now is still live).
+  static int64_t DueTick(int64_t deadline_ms) { return deadline_ms + 1; }
   // After the shard lock is released: wakes the committer and schedules the events.
   void Apply(Followups& followups);
-  void Insert(Shard& shard, StoredFamily family);
+  void Insert(Shard& shard, StoredFamily family, int64_t now_ms);
   void Erase(Shard& shard, const FamilyId& id);
-  // Marks `f` no longer live (revoked or idle-expired) for the live count. REQUIRES: shard locked.
+  // Marks `f` no longer live (revoked or idle-expired) for the live count; the caller arms its absolute
+  // deadline. REQUIRES: shard locked.
   void MarkEnded(Shard& shard, StoredFamily& f);
   // Revokes a live family: record, event. REQUIRES: shard locked.
   void RevokeLocked(Shard& shard, StoredFamily& f, int64_t now_ms, uint64_t seq, std::string_view reason,

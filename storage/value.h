@@ -2,7 +2,7 @@
 //
 // A KeyNode is owned by exactly one KeyTable and is only touched while its shard's lock is held. Node
 // addresses are stable for the node's whole life (tables chain nodes, they never move them), which lets
-// the expiry index point at nodes directly.
+// the expiry index (key_expiry.h) point at nodes directly.
 #pragma once
 
 #include <cstdint>
@@ -44,9 +44,10 @@ struct KeyNode {
   KeyNode* next = nullptr;           // chain within one bucket
   uint64_t hash = 0;                 // XXH3 of key
   int64_t expire_at_ms = kNoExpiry;  // absolute Unix ms, or kNoExpiry
-  uint32_t heap_index = UINT32_MAX;  // position in the shard's expiry index, or UINT32_MAX
+  uint32_t wheel_index = 0;          // position within its expiry-wheel slot (key_expiry.h)
   uint32_t access_s = 0;             // last access, seconds since the epoch (OBJECT IDLETIME)
   StringForm string_form = StringForm::kAsWritten;
+  uint16_t wheel_slot = UINT16_MAX;  // its expiry-wheel slot, or UINT16_MAX when it has no deadline
   uint32_t key_size = 0;
   Value value;
 

@@ -134,10 +134,11 @@ TEST(ActiveExpiryTest, ReclaimsExactlyTheOverdueKeysOfEveryDatabase) {
     EXPECT_EQ(db.ExpiredKeys(), size_t{kPerKind}) << "db " << d;
     for (size_t s = 0; s < Database::kShards; ++s) {
       Shard& shard = db.shard(s);
-      const KeyNode* top = shard.expiry.Top();
-      if (top != nullptr) {
-        EXPECT_GE(top->expire_at_ms, kNow) << "db " << d << " shard " << s;
-      }
+      shard.table.ForEach([&](const KeyNode& node) {
+        if (node.has_expiry()) {
+          EXPECT_GE(node.expire_at_ms, kNow) << "db " << d << " shard " << s;
+        }
+      });
     }
   }
   // The survivors read back (reading them at now reclaims nothing more).

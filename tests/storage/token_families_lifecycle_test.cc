@@ -133,6 +133,25 @@ TEST_F(TokenFamiliesTest, RemoveExpiredHonoursItsLimitPerShard) {
   EXPECT_EQ(store_->counters().tombstones, 5u);
 }
 
+// Each rotation slides the idle deadline: the timing wheel re-arms in O(1) and keeps a copy only when
+// the deadline crosses a slot, so a family rotated every 10 s for 12 hours holds at most one copy per
+// slot between now and its deadline an hour ahead (level-3 slots of 64^3 ms: about 14), not 4,320.
+TEST_F(TokenFamiliesTest, RotationsDoNotPileUpExpiryEntries) {
+  std::string token = Issue(kNow).token;
+  int64_t now = kNow;
+  for (int i = 1; i <= 4320; ++i) {
+    now = kNow + i * 10 * kSecond;
+    token = Expect(Outcome::kRotated, now, token);
+    if (i % 60 == 0) {
+      EXPECT_EQ(store_->RemoveExpired(now, 100), 0u);
+    }
+  }
+  EXPECT_LE(store_->counters().expiry_entries, 16u);
+  EXPECT_EQ(store_->RemoveExpired(now + kHour, 100), 0u);  // idle deadline: now + 1 h, still live
+  EXPECT_EQ(store_->RemoveExpired(now + kHour + 1, 100), 1u);
+  EXPECT_EQ(store_->counters().tombstones, 1u);
+}
+
 // A command's clock, read before active expiry's, may be a little earlier: a family active expiry has
 // already marked idle-expired must not rotate (it would come back counted as a tombstone, with its data
 // cleared by the expiry and that loss written by the rotation).
