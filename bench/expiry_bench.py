@@ -23,6 +23,7 @@ gnuplot-nox), <out>/stale.png: stale keys over time for both servers.
 
 Usage: bench/expiry_bench.py [--latchkey build/server/latchkey-server] [--keys 1000000]
                              [--window 60] [--out bench/results/<date>-expiry]
+                             [--servers latchkey,redis]
 """
 import argparse
 import bisect
@@ -248,8 +249,9 @@ def main():
     parser.add_argument("--keys", type=int, default=1000000)
     parser.add_argument("--window", type=int, default=60)
     parser.add_argument("--out", default=f"bench/results/{datetime.date.today().isoformat()}-expiry")
+    parser.add_argument("--servers", default="latchkey,redis", help="which to run, in order")
     args = parser.parse_args()
-    results = [run(kind, args.latchkey, args.keys, args.window) for kind in ("latchkey", "redis")]
+    results = [run(kind, args.latchkey, args.keys, args.window) for kind in args.servers.split(",")]
     write_report(args.out, results, args.keys, args.window)
 
 
