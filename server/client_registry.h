@@ -57,6 +57,15 @@ struct ClientInfo {
     std::lock_guard lock(mu);
     name_ = std::move(name);
   }
+  // The ACL user the client is logged in as (CLIENT LIST user=).
+  std::string user() const {
+    std::lock_guard lock(mu);
+    return user_;
+  }
+  void set_user(std::string user) {
+    std::lock_guard lock(mu);
+    user_ = std::move(user);
+  }
   std::string lib_name() const {
     std::lock_guard lock(mu);
     return lib_name_;
@@ -76,6 +85,7 @@ struct ClientInfo {
   std::string name_;
   std::string lib_name_;
   std::string lib_version_;
+  std::string user_ = "default";
 };
 
 class ClientRegistry {

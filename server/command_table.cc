@@ -88,6 +88,7 @@ CommandTable BuildCommandTable() {
   RegisterDenylistCommands(table);
   RegisterRefreshTokenCommands(table);
   RegisterEventCommands(table);
+  RegisterAclCommands(table);
   return table;
 }
 

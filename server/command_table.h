@@ -122,6 +122,7 @@ void RegisterSessionCommands(CommandTable& table);
 void RegisterDenylistCommands(CommandTable& table);
 void RegisterRefreshTokenCommands(CommandTable& table);
 void RegisterEventCommands(CommandTable& table);
+void RegisterAclCommands(CommandTable& table);
 
 // Builds the table with every command.
 CommandTable BuildCommandTable();

@@ -174,13 +174,21 @@ Config::Config() {
             [this](std::string_view v) {
               std::lock_guard lock(mu_);
               requirepass_ = std::string(v);
-              auth_required_ = !requirepass_.empty();
               return Status::Ok();
             },
             [this] {
               std::lock_guard lock(mu_);
               return requirepass_;
             }});
+  Register({"user", false, "<name> <ACL rules...>: an ACL user, one line each (as ACL SETUSER)",
+            [this](std::string_view v) {
+              if (SplitWords(v).empty()) return Status::Err("wrong number of arguments");
+              std::lock_guard lock(mu_);
+              users_.emplace_back(v);
+              return Status::Ok();
+            },
+            [] { return std::string(); }, /*multi_word=*/true, /*show=*/nullptr, /*repeatable=*/true});
+  integer("acllog-max-len", true, 0, INT64_MAX, &acllog_max_len_, "ACL LOG entries kept");
   text("dir", false, &dir_, {}, "data directory");
   integer("io-threads", false, 0, 128, &io_threads_, "I/O threads; 0 means one per core");
   integer("databases", false, 1, 1024, &databases_, "number of databases for SELECT");
@@ -345,7 +353,7 @@ Status Config::Rewrite() {
   while (std::getline(in, line)) {
     auto words = SplitWords(line);
     const Directive* d = words.empty() || words[0][0] == '#' ? nullptr : Find(words[0]);
-    if (d != nullptr) {
+    if (d != nullptr && !d->repeatable) {
       if (std::find(written.begin(), written.end(), d->name) != written.end()) continue;
       line = d->name + " " + d->get();
       written.push_back(d->name);
@@ -392,6 +400,11 @@ Status Config::LoadFileText(std::string_view text, std::string_view file_name) {
     }
   }
   return Status::Ok();
+}
+
+std::vector<std::string> Config::users() const {
+  std::lock_guard lock(mu_);
+  return users_;
 }
 
 std::vector<std::string> Config::bind() const {

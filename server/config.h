@@ -35,6 +35,9 @@ class Config {
     bool multi_word = false;  // the value is a list of words (bind, client-output-buffer-limit)
     // What CONFIG GET shows, when it must not show `get` (secret keys); CONFIG REWRITE uses `get`.
     std::function<std::string()> show = nullptr;
+    // May appear on many lines, each adding to the value (`user`): CONFIG GET leaves it out and
+    // CONFIG REWRITE keeps its lines as they are.
+    bool repeatable = false;
   };
 
   // Applies a config file's text: `directive value...` lines, `#` comments. Errors name the line.
@@ -55,7 +58,9 @@ class Config {
   int port() const { return port_; }
   bool protected_mode() const { return protected_mode_; }
   std::string requirepass() const;
-  bool auth_required() const { return auth_required_; }
+  // The `user` lines, in file order: each one a user name and its ACL rules.
+  std::vector<std::string> users() const;
+  uint64_t acllog_max_len() const { return acllog_max_len_; }
   std::string dir() const;
   int io_threads() const { return io_threads_; }
   int databases() const { return databases_; }
@@ -121,7 +126,8 @@ class Config {
 
   std::atomic<int> port_{6379};
   std::atomic<bool> protected_mode_{true};
-  std::atomic<bool> auth_required_{false};
+  std::vector<std::string> users_;
+  std::atomic<uint64_t> acllog_max_len_{128};
   std::atomic<bool> enable_debug_command_{false};
   std::atomic<int> io_threads_{0};
   std::atomic<int> databases_{16};

@@ -20,7 +20,9 @@ Connection::Connection(ServerState& server, IoThread& thread, tcp::socket socket
       parser_(&limits_),
       writer_(&out_) {
   session_.info = info_.get();
-  session_.authenticated = !server_.config.auth_required();
+  session_.acl_generation = server_.acl.generation();
+  session_.user = server_.acl.Find("default");
+  session_.authenticated = server_.acl.DefaultLogsInAutomatically();
   info_->authenticated = session_.authenticated;
 }
 

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "server/auth.h"
 #include "server/keyspace_events.h"
 #include "server/memory_limit.h"
 #include "storage/clock.h"
@@ -113,8 +114,12 @@ void Dispatch(ServerState& server, Session& session, ReplyWriter& reply, ThreadS
     return Reject(server, session, reply, stats, spec,
                   "ERR wrong number of arguments for '" + spec->fullname + "' command");
   }
-  if (!session.authenticated && server.config.auth_required() && !(spec->flags & kCmdNoAuth)) {
+  if (!session.authenticated && !server.acl.DefaultLogsInAutomatically() && !(spec->flags & kCmdNoAuth)) {
     return Reject(server, session, reply, stats, spec, "NOAUTH Authentication required.");
+  }
+  const int64_t now_ms = NowMs();
+  if (auto refusal = AclRefusal(server, session, *spec, args, now_ms)) {
+    return Reject(server, session, reply, stats, spec, *refusal);
   }
   if (session.txn.active && (spec->flags & kCmdNoMulti)) {
     return Reject(server, session, reply, stats, spec, "ERR Command not allowed inside a transaction");
@@ -145,7 +150,6 @@ void Dispatch(ServerState& server, Session& session, ReplyWriter& reply, ThreadS
     MirrorSessionState(session);
     return reply.Simple("QUEUED");
   }
-  const int64_t now_ms = NowMs();
   CommandContext ctx{server, session, reply, stats, *spec, args, now_ms};
   const uint64_t errors_before = reply.errors();
   const int64_t started_ns = MonotonicNs();

@@ -245,7 +245,27 @@ Status Server::LoadDomainColumn(Column column,
   return Status::Ok();
 }
 
+Status Server::LoadUsers() {
+  state_->acl.SetDefaultPassword(config_.requirepass());
+  for (const std::string& line : config_.users()) {
+    std::vector<std::string_view> words;
+    for (size_t at = 0; at < line.size();) {
+      const size_t end = std::min(line.find(' ', at), line.size());
+      if (end > at) words.emplace_back(line.data() + at, end - at);
+      at = end + 1;
+    }
+    if (auto error = state_->acl.SetUser(words[0], std::span(words).subspan(1))) {
+      return Status::Err("user " + std::string(words[0]) + ": " + *error);
+    }
+  }
+  config_.OnChange("requirepass",
+                   [this](const std::string& value) { state_->acl.SetDefaultPassword(value); });
+  return Status::Ok();
+}
+
 Status Server::Start() {
+  Status users = LoadUsers();
+  if (!users.ok()) return users;
   Status storage = OpenStorage();
   if (!storage.ok()) return storage;
   asio::io_context& main = threads_[0]->context();
@@ -304,7 +324,7 @@ void Server::OnAccepted(tcp::socket socket, IoThread& thread) {
   boost::system::error_code ec;
   tcp::endpoint peer = socket.remote_endpoint(ec);
   if (ec) return;
-  if (config_.protected_mode() && !config_.auth_required() && !IsLoopback(peer)) {
+  if (config_.protected_mode() && state_->acl.DefaultLogsInAutomatically() && !IsLoopback(peer)) {
     boost::system::error_code ignored;
     asio::write(socket, asio::buffer(kDeniedReply), ignored);
     stats.Add(stats.rejected_connections);

@@ -32,6 +32,8 @@ class Server {
   ServerState& state() { return *state_; }
 
  private:
+  // The default user's password (requirepass, kept in step with CONFIG SET) and the `user` lines.
+  Status LoadUsers();
   // Opens RocksDB in `dir`, loads it into memory and starts the commit pipeline.
   Status OpenStorage();
   // Writes the event log's head sequence number to `meta` when it moved, so numbering never restarts

@@ -14,6 +14,8 @@
 #include <string_view>
 #include <thread>
 
+#include "server/acl.h"
+#include "server/acl_log.h"
 #include "server/client_registry.h"
 #include "server/command_table.h"
 #include "server/config.h"
@@ -42,12 +44,15 @@ struct ServerState {
       : config(config),
         keyspace(config.databases()),
         commands(BuildCommandTable()),
+        acl(commands),
         stats(io_threads, commands.spec_count()),
         io_threads(io_threads) {}
 
   Config& config;
   Keyspace keyspace;
   const CommandTable commands;
+  Acl acl;
+  AclLog acl_log;
   ClientRegistry clients;
   PubSub pubsub;
   Monitors monitors;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
+#include "server/acl_user.h"
 #include "server/client_registry.h"
 #include "server/monitor.h"
 #include "server/pubsub.h"
@@ -44,6 +45,8 @@ struct Session {
   int db = 0;
   int protocol = 2;
   bool authenticated = false;
+  std::shared_ptr<const AclUser> user;  // whose permissions apply: `default` until AUTH
+  uint64_t acl_generation = 0;          // Acl::generation() when `user` was looked up
   bool close_after_reply = false;
   bool replies_off = false;  // CLIENT REPLY OFF
   bool skip_next = false;    // CLIENT REPLY SKIP: drop the next command's reply

@@ -7,20 +7,20 @@
 #include "storage/numbers.h"
 
 namespace latchkey {
-namespace {
 
-// One client as a CLIENT LIST line (without the newline), in Redis 7.0's field order.
 std::string FormatClient(const ClientInfo& c, int64_t now_ms) {
   const int64_t age = (now_ms - c.created_ms) / 1000;
   const int64_t idle = (now_ms - c.last_interaction_ms.load()) / 1000;
   return fmt::format(
       "id={} addr={} laddr={} fd=0 name={} age={} idle={} flags={} db={} sub={} psub={} ssub=0 multi={} "
       "qbuf={} qbuf-free=0 argv-mem=0 multi-mem=0 obl=0 oll=0 omem={} tot-mem=0 events=r cmd={} "
-      "user=default redir=-1 resp={} lib-name={} lib-ver={}",
+      "user={} redir=-1 resp={} lib-name={} lib-ver={}",
       c.id, c.addr, c.laddr, c.name(), age, idle < 0 ? 0 : idle, c.flags(), c.db.load(), c.channels.load(),
       c.patterns.load(), c.multi.load(), c.query_buffer.load(), c.output_buffer.load(), c.last_command.load(),
-      c.resp.load(), c.lib_name(), c.lib_version());
+      c.user(), c.resp.load(), c.lib_name(), c.lib_version());
 }
+
+namespace {
 
 // CLIENT LIST TYPE / CLIENT KILL TYPE: the class named, as ClientInfo::type() spells it, or "" if
 // the name is unknown. Latchkey has no replicas or masters, so those classes are always empty.

@@ -23,21 +23,15 @@ void Echo(CommandContext& ctx) {
   ctx.reply.Bulk(ctx.arg(1));
 }
 
-void SetAuthenticated(CommandContext& ctx, bool value) {
-  ctx.session.authenticated = value;
-  if (ctx.session.info != nullptr) ctx.session.info->authenticated = value;
-}
-
 void Auth(CommandContext& ctx) {
   if (ctx.argc() > 3) return ctx.ReplySyntaxError();
-  if (ctx.argc() == 2 && !ctx.server.config.auth_required()) {
+  if (ctx.argc() == 2 && ctx.server.acl.DefaultLogsInAutomatically()) {
     return ctx.reply.Error(
         "ERR AUTH <password> called without any password configured for the default user. Are you sure "
         "your configuration is correct?");
   }
   std::string_view user = ctx.argc() == 3 ? ctx.arg(1) : "default";
-  if (!CheckCredentials(ctx.server.config, user, ctx.arg(ctx.argc() - 1))) return ctx.reply.Error(kWrongPass);
-  SetAuthenticated(ctx, true);
+  if (!LogIn(ctx, user, ctx.arg(ctx.argc() - 1))) return ctx.reply.Error(kWrongPass);
   ctx.reply.Ok();
 }
 
@@ -85,8 +79,7 @@ void Hello(CommandContext& ctx) {
     }
   }
   if (has_auth) {
-    if (!CheckCredentials(ctx.server.config, user, password)) return ctx.reply.Error(kWrongPass);
-    SetAuthenticated(ctx, true);
+    if (!LogIn(ctx, user, password)) return ctx.reply.Error(kWrongPass);
   }
   if (!ctx.session.authenticated) {
     return ctx.reply.Error(
@@ -147,7 +140,7 @@ void Reset(CommandContext& ctx) {
   ctx.session.replies_off = false;
   ctx.session.skip_next = false;
   ctx.session.info->set_name("");
-  SetAuthenticated(ctx, !ctx.server.config.auth_required());
+  ResetLogin(ctx.server, ctx.session);
   ctx.reply.Simple("RESET");
 }
 

@@ -169,10 +169,12 @@ void RegisterPubSubCommands(CommandTable& t) {
   const CommandGroup Cmd{"pubsub"};
   const uint32_t kSub = kCmdPubSub | kCmdNoScript | kCmdLoading | kCmdStale;
   const std::vector<std::string> kSlow = {"pubsub", "slow"};
-  t.Add(Cmd("subscribe", -2, kSub, kSlow, 0, 0, 0, Subscribe,
+  // SUBSCRIBE and UNSUBSCRIBE are also @lk-verify (SPEC §2): a gateway listens for revocations.
+  const std::vector<std::string> kVerify = {"pubsub", "slow", "lk-verify"};
+  t.Add(Cmd("subscribe", -2, kSub, kVerify, 0, 0, 0, Subscribe,
             "Listen for messages published to the given channels", "2.0.0",
             "O(N) where N is the number of channels to subscribe to."));
-  t.Add(Cmd("unsubscribe", -1, kSub, kSlow, 0, 0, 0, Unsubscribe,
+  t.Add(Cmd("unsubscribe", -1, kSub, kVerify, 0, 0, 0, Unsubscribe,
             "Stop listening for messages posted to the given channels", "2.0.0",
             "O(N) where N is the number of clients already subscribed to a channel."));
   t.Add(Cmd("psubscribe", -2, kSub, kSlow, 0, 0, 0, PSubscribe,

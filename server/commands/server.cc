@@ -75,6 +75,7 @@ void ConfigGet(CommandContext& ctx) {
     std::string_view pattern = ctx.arg(j);
     const bool glob = HasGlobChars(pattern);
     for (const auto& d : ctx.server.config.directives()) {
+      if (d.repeatable) continue;
       bool hit = glob ? GlobMatch(pattern, d.name, true) : EqualsIgnoreCase(pattern, d.name);
       if (hit && seen.insert(d.name).second)
         matched.emplace_back(glob ? std::string_view(d.name) : pattern, &d);
