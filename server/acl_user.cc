@@ -1,13 +1,13 @@
 #include "server/acl_user.h"
 
 #include <openssl/crypto.h>
-#include <openssl/sha.h>
 
 #include <algorithm>
 #include <cctype>
 
 #include "server/command_context.h"
 #include "storage/glob.h"
+#include "storage/secrets.h"
 
 namespace latchkey {
 namespace {
@@ -25,38 +25,24 @@ std::string Lower(std::string_view s) {
   return out;
 }
 
-std::string Hex(const unsigned char* bytes, size_t n) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  for (size_t i = 0; i < n; ++i) {
-    out += kDigits[bytes[i] >> 4];
-    out += kDigits[bytes[i] & 15];
-  }
-  return out;
-}
+constexpr std::string_view kBadHash =
+    "The password hash must be exactly 64 characters and contain only lowercase hexadecimal characters";
 
-bool ParseHexDigest(std::string_view hex, std::array<unsigned char, 32>* out) {
-  if (hex.size() != 64) return false;
-  for (size_t i = 0; i < 32; ++i) {
-    int v = 0;
-    for (char c : hex.substr(2 * i, 2)) {
-      if (c >= '0' && c <= '9') {
-        v = v * 16 + (c - '0');
-      } else if (c >= 'a' && c <= 'f') {
-        v = v * 16 + (c - 'a' + 10);
-      } else {
-        return false;
-      }
-    }
-    (*out)[i] = static_cast<unsigned char>(v);
+// The digest a password rule names: SHA-256 of the text after '>' or '<', or the hex after '#' or '!'
+// (64 lowercase hex digits, as Redis requires). False when the hex is malformed.
+bool RuleDigest(std::string_view rule, Digest* out) {
+  if (rule[0] == '>' || rule[0] == '<') {
+    *out = Sha256(rule.substr(1));
+    return true;
   }
+  const std::string_view hex = rule.substr(1);
+  std::string bytes;
+  if (hex.size() != 64 || hex.find_first_not_of("0123456789abcdef") != std::string_view::npos ||
+      !DecodeHex(hex, &bytes)) {
+    return false;
+  }
+  std::copy(bytes.begin(), bytes.end(), out->begin());
   return true;
-}
-
-std::array<unsigned char, 32> Sha256Of(std::string_view s) {
-  std::array<unsigned char, 32> d{};
-  SHA256(reinterpret_cast<const unsigned char*>(s.data()), s.size(), d.data());
-  return d;
 }
 
 bool HasCategory(const std::vector<std::string>& categories, std::string_view category) {
@@ -86,7 +72,7 @@ AclUser::AclUser(std::string name, const CommandTable& table)
 
 bool AclUser::CheckPassword(std::string_view password) const {
   if (nopass_) return true;
-  const Digest given = Sha256Of(password);
+  const Digest given = Sha256(password);
   bool match = false;
   for (const Digest& d : passwords_) match |= CRYPTO_memcmp(d.data(), given.data(), d.size()) == 0;
   return match;
@@ -106,22 +92,12 @@ std::optional<std::string> AclUser::Apply(std::string_view rule) {
     passwords_.clear();
   } else if (rule.starts_with('>') || rule.starts_with('#')) {
     Digest d{};
-    if (rule[0] == '>') {
-      d = Sha256Of(rule.substr(1));
-    } else if (!ParseHexDigest(rule.substr(1), &d)) {
-      return "The password hash must be exactly 64 characters and contain only lowercase hexadecimal "
-             "characters";
-    }
+    if (!RuleDigest(rule, &d)) return std::string(kBadHash);
     if (std::find(passwords_.begin(), passwords_.end(), d) == passwords_.end()) passwords_.push_back(d);
     nopass_ = false;
   } else if (rule.starts_with('<') || rule.starts_with('!')) {
     Digest d{};
-    if (rule[0] == '<') {
-      d = Sha256Of(rule.substr(1));
-    } else if (!ParseHexDigest(rule.substr(1), &d)) {
-      return "The password hash must be exactly 64 characters and contain only lowercase hexadecimal "
-             "characters";
-    }
+    if (!RuleDigest(rule, &d)) return std::string(kBadHash);
     auto it = std::find(passwords_.begin(), passwords_.end(), d);
     if (it == passwords_.end()) return "The password you are trying to remove from the user does not exist";
     passwords_.erase(it);
@@ -275,7 +251,7 @@ std::vector<std::string> AclUser::Flags() const {
 
 std::vector<std::string> AclUser::PasswordHexes() const {
   std::vector<std::string> out;
-  for (const Digest& d : passwords_) out.push_back(Hex(d.data(), d.size()));
+  for (const Digest& d : passwords_) out.push_back(EncodeHex(DigestBytes(d)));
   return out;
 }
 

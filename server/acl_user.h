@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "server/command_table.h"
+#include "storage/secrets.h"
 
 namespace latchkey {
 
@@ -61,7 +62,6 @@ class AclUser {
   static const std::vector<std::string>& Categories();
 
  private:
-  using Digest = std::array<unsigned char, 32>;
   struct KeyPattern {
     std::string glob;
     bool read = false;

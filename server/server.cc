@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <random>
 #include <thread>
 #include <vector>
 
@@ -22,14 +21,6 @@ int ResolveThreadCount(int configured) {
   if (configured > 0) return configured;
   unsigned cores = std::thread::hardware_concurrency();
   return cores == 0 ? 1 : static_cast<int>(cores);
-}
-
-std::string RandomHex(size_t n) {
-  std::random_device rd;
-  static const char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (size_t i = 0; i < n; ++i) out.push_back(kHex[rd() % 16]);
-  return out;
 }
 
 bool IsLoopback(const tcp::endpoint& peer) {
@@ -56,7 +47,7 @@ Server::Server(Config& config) : config_(config) {
   state_ = std::make_unique<ServerState>(config, threads);
   state_->start_ms = NowMs();
   state_->last_save_ms = state_->start_ms;
-  state_->run_id = RandomHex(40);
+  state_->run_id = EncodeHex(RandomBytes(20));
   state_->request_shutdown = [this] { RequestShutdown(); };
   for (int i = 0; i < threads; ++i) threads_.push_back(std::make_unique<IoThread>(*state_, i));
 }

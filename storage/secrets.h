@@ -20,6 +20,10 @@ using Digest = std::array<uint8_t, 32>;
 // out are wiped from the pool. Aborts if the CSPRNG fails: no secret is better than a weak one.
 std::string RandomBytes(size_t n);
 
+// Lowercase hex of `bytes`; DecodeHex takes either case and fails on odd length or a non-hex digit.
+std::string EncodeHex(std::string_view bytes);
+bool DecodeHex(std::string_view hex, std::string* out);
+
 std::string Base64UrlEncode(std::string_view bytes);
 // nullopt if `text` is not unpadded base64url.
 std::optional<std::string> Base64UrlDecode(std::string_view text);

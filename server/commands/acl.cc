@@ -169,13 +169,7 @@ void GenPass(CommandContext& ctx) {
         "positive number up to 4096");
   }
   const size_t chars = static_cast<size_t>((bits + 3) / 4);
-  const std::string raw = RandomBytes((chars + 1) / 2);
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string hex;
-  for (unsigned char c : raw) {
-    hex += kDigits[c >> 4];
-    hex += kDigits[c & 15];
-  }
+  std::string hex = EncodeHex(RandomBytes((chars + 1) / 2));
   hex.resize(chars);
   ctx.reply.Bulk(hex);
 }
