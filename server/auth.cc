@@ -9,8 +9,7 @@
 namespace latchkey {
 namespace {
 
-void SetUser(ServerState& server, Session& session, std::shared_ptr<const AclUser> user, uint64_t generation,
-             bool authenticated) {
+void SetUser(Session& session, std::shared_ptr<const AclUser> user, uint64_t generation, bool authenticated) {
   session.user = std::move(user);
   session.acl_generation = generation;
   session.authenticated = authenticated;
@@ -18,7 +17,6 @@ void SetUser(ServerState& server, Session& session, std::shared_ptr<const AclUse
     session.info->authenticated = authenticated;
     session.info->set_user(session.user != nullptr ? session.user->name() : "default");
   }
-  (void)server;
 }
 
 void LogRefusal(ServerState& server, Session& session, std::string reason, std::string object,
@@ -42,13 +40,13 @@ bool LogIn(CommandContext& ctx, std::string_view user, std::string_view password
     LogRefusal(ctx.server, ctx.session, "auth", "AUTH", std::string(user), ctx.now_ms);
     return false;
   }
-  SetUser(ctx.server, ctx.session, std::move(found), generation, true);
+  SetUser(ctx.session, std::move(found), generation, true);
   return true;
 }
 
 void ResetLogin(ServerState& server, Session& session) {
   const uint64_t generation = server.acl.generation();
-  SetUser(server, session, server.acl.Find("default"), generation, server.acl.DefaultLogsInAutomatically());
+  SetUser(session, server.acl.Find("default"), generation, server.acl.DefaultLogsInAutomatically());
 }
 
 std::optional<std::string> AclRefusal(ServerState& server, Session& session, const CommandSpec& spec,
