@@ -7,7 +7,7 @@ PACKAGES := cmake ninja-build g++ pkg-config libboost-dev libboost-system-dev li
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 NODE_CLIENTS := tests/clients/node
 
-.PHONY: deps build run test clean
+.PHONY: deps build run test fuzz clean
 
 # A package also counts as present when an installed one provides it (e.g. npm inside a nodejs
 # build that bundles it).
@@ -36,6 +36,19 @@ $(NODE_CLIENTS)/node_modules: $(NODE_CLIENTS)/package-lock.json | deps
 
 test: build $(NODE_CLIENTS)/node_modules
 	cd $(BUILD) && ctest --output-on-failure -j 2
+
+# libFuzzer targets under ASan+UBSan (clang, a build of their own in build-fuzz), each run for
+# FUZZ_SECONDS from a copy of its seed corpus in tests/fuzz/corpus. Crashes land in build-fuzz.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := request_parser jwt_claims refresh_token
+fuzz: deps
+	command -v clang++ >/dev/null || $(SUDO) apt-get install -y --no-install-recommends clang
+	CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLATCHKEY_FUZZ=ON
+	cmake --build build-fuzz -j $(JOBS) $(addprefix --target fuzz_,$(FUZZ_TARGETS))
+	for t in $(FUZZ_TARGETS); do \
+	  mkdir -p build-fuzz/corpus/$$t && cp -n tests/fuzz/corpus/$$t/* build-fuzz/corpus/$$t/ 2>/dev/null; \
+	  (cd build-fuzz && ./tests/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 corpus/$$t) || exit 1; \
+	done
 
 clean:
 	rm -rf $(BUILD)
