@@ -189,7 +189,9 @@ TEST_F(KeyExpiryTest, RandomOperationsMatchAModel) {
       expiry_.Remove(it->first);  // the key is deleted
       live.erase(it);
     } else {
-      for (KeyNode* n : AdvanceTo(now_ + static_cast<int64_t>(rng() % 300), 1 + rng() % 50)) {
+      // Mostly short steps; some cross level-2 and level-3 slot starts, where shadows take over.
+      const int64_t step = static_cast<int64_t>(rng() % (rng() % 8 != 0 ? 300 : 30'000));
+      for (KeyNode* n : AdvanceTo(now_ + step, 1 + rng() % 50)) {
         ASSERT_TRUE(live.count(n));
         ASSERT_LT(live[n], now_);
         live.erase(n);
@@ -198,6 +200,69 @@ TEST_F(KeyExpiryTest, RandomOperationsMatchAModel) {
     }
     ASSERT_EQ(expiry_.size(), live.size());
   }
+}
+
+// Ten million keys put millions in one level-3 slot (64^3 ms). Steps left over while nothing is due
+// move them, ahead of time, to where they belong once the cursor reaches the slot, so the first key
+// due there is reclaimed in a handful of steps instead of after the whole slot is cascaded.
+TEST_F(KeyExpiryTest, ACoarseSlotIsStagedAheadSoItsFirstKeyWaitsForNoCascade) {
+  constexpr int64_t kLevel3 = int64_t{1} << 18;
+  const int64_t block = (kNow >> 24) << 24;   // a level-4 slot's start
+  now_ = block + 4 * kLevel3 + 1'000;         // in level-3 slot 4 of it
+  const int64_t start = block + 6 * kLevel3;  // two level-3 slots ahead: not staged on the way in
+  constexpr int kN = 20'000;
+  KeyNode* first = NewNode(start);
+  for (int i = 1; i < kN; ++i) NewNode(start + 1 + (i * 7919) % (kLevel3 - 1));
+  now_ = block + 5 * kLevel3 + 1'000;  // now it is the next slot
+  for (int i = 0; i < 1'000; ++i) {    // quiet cycles: nothing due, 64 steps each
+    EXPECT_TRUE(expiry_.Advance(now_ + i, 64, [](KeyNode*) { FAIL() << "nothing is due"; }));
+  }
+  now_ = start + 1;  // the wheel advances to start: `first` is due
+  std::vector<KeyNode*> out;
+  EXPECT_TRUE(expiry_.Advance(now_, 64, [&](KeyNode* n) { out.push_back(n); }))
+      << "the slot was cascaded at its start, not staged";
+  EXPECT_EQ(out, std::vector<KeyNode*>{first});
+  EXPECT_EQ(AdvanceTo(start + kLevel3 + 1, 64).size(), static_cast<size_t>(kN - 1));
+  EXPECT_EQ(expiry_.size(), 0u);
+}
+
+// Keys re-armed, removed and reclaimed while their slot is being staged keep exactly one handle.
+TEST_F(KeyExpiryTest, KeysChangedWhileTheirSlotIsStagedStayExact) {
+  constexpr int64_t kLevel2 = int64_t{1} << 12;
+  const int64_t block = (kNow >> 18) << 18;
+  now_ = block + 9 * kLevel2;
+  const int64_t start = block + 11 * kLevel2;
+  std::map<KeyNode*, int64_t> live;
+  std::mt19937_64 rng(5);
+  for (int i = 0; i < 5'000; ++i) {
+    const int64_t d = start + static_cast<int64_t>(rng() % kLevel2);
+    live[NewNode(d)] = d;
+  }
+  now_ = block + 10 * kLevel2;
+  for (int i = 0; i < 200; ++i) {
+    ASSERT_TRUE(expiry_.Advance(now_, 16, [](KeyNode*) { FAIL() << "nothing is due"; }));
+    for (int j = 0; j < 10; ++j) {
+      auto it = std::next(live.begin(), static_cast<long>(rng() % live.size()));
+      if (j % 3 == 0) {
+        expiry_.Remove(it->first);
+        live.erase(it);
+      } else {  // within the staged slot, before it, or after it
+        const int64_t d = start + static_cast<int64_t>(rng() % (3 * kLevel2)) - kLevel2;
+        SetDeadline(it->first, d);
+        it->second = d;
+      }
+    }
+  }
+  ASSERT_EQ(expiry_.size(), live.size());
+  for (int64_t t = now_ + 100; !live.empty(); t += 100) {
+    for (KeyNode* n : AdvanceTo(t, 32)) {
+      ASSERT_TRUE(live.count(n));
+      ASSERT_LT(live[n], t);
+      ASSERT_GE(live[n], t - 100) << "reclaimed late";
+      live.erase(n);
+    }
+  }
+  EXPECT_EQ(expiry_.size(), 0u);
 }
 
 TEST_F(KeyExpiryTest, ClearAndSwap) {

@@ -192,6 +192,31 @@ TEST(TimingWheelTest, EntriesAddedBehindTheCursorAreReclaimedNextAdvance) {
   EXPECT_EQ(m.reclaimed[0].first, 2u);
 }
 
+// Untracked wheels stage a coarse slot into its 64 sub-slots ahead of time; at the slot's start only
+// the first sub-slot (1/64 of the entries) still has to be cascaded before its first entry is due.
+TEST(TimingWheelTest, ACoarseSlotIsStagedAheadIntoSubSlots) {
+  TimingWheel<uint64_t> wheel;
+  Model m;
+  constexpr int64_t kLevel3 = int64_t{1} << 18;
+  const int64_t block = int64_t{7} << 24;
+  const int64_t now = block + 5 * kLevel3 + 1'000;
+  const int64_t start = block + 6 * kLevel3;
+  constexpr uint64_t kN = 20'000;
+  for (uint64_t h = 0; h < kN; ++h) {
+    m.deadline[h] = start + static_cast<int64_t>((h * 7919) % kLevel3);
+    wheel.Add(m.deadline[h], h, now - kLevel3);  // two slots ahead: not staged on the way in
+  }
+  for (int i = 0; i < 1'000; ++i) ASSERT_TRUE(m.Advance(wheel, now + i, 64));
+  ASSERT_TRUE(m.reclaimed.empty());
+  // About kN / 64 entries share the first sub-slot; without staging all kN would be cascaded first.
+  EXPECT_TRUE(m.Advance(wheel, start, 1'000));
+  ASSERT_EQ(m.reclaimed.size(), 1u);
+  EXPECT_EQ(m.reclaimed[0].first, 0u);
+  EXPECT_TRUE(m.Advance(wheel, start + kLevel3));
+  EXPECT_EQ(m.reclaimed.size(), kN);
+  EXPECT_EQ(wheel.size(), 0u);
+}
+
 TEST(TimingWheelTest, RandomOperationsMatchAModel) {
   TimingWheel<uint64_t> wheel;
   Model m;
@@ -213,7 +238,7 @@ TEST(TimingWheelTest, RandomOperationsMatchAModel) {
     } else if (op == 8 && !m.deadline.empty()) {
       m.deadline.erase(m.deadline.begin());  // deleted by its owner: the copy goes stale
     } else {
-      t += static_cast<int64_t>(rng() % 200);
+      t += static_cast<int64_t>(rng() % (rng() % 8 != 0 ? 200 : 30'000));
       ASSERT_TRUE(m.Advance(wheel, t));
       for (const auto& [h, d] : m.deadline) ASSERT_GT(d, t) << h;
     }
