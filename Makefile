@@ -3,7 +3,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 PACKAGES := cmake ninja-build g++ pkg-config libboost-dev libboost-system-dev libxxhash-dev librocksdb-dev \
 	libgtest-dev libgmock-dev libbenchmark-dev libspdlog-dev libcli11-dev libssl-dev libabsl-dev \
-	libsimdjson-dev libhiredis-dev redis-server redis-tools python3 python3-redis nodejs npm
+	libsimdjson-dev libhiredis-dev redis-server redis-tools openssl python3 python3-redis nodejs npm
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 NODE_CLIENTS := tests/clients/node
 

@@ -97,6 +97,7 @@ Config::Config() {
   revocation_channel_ = "lk:revocations";
   maxmemory_policy_ = "noeviction";
   fsync_ = "everysec";
+  tls_.auth_clients = "yes";  // as Redis: a TLS client must present a certificate the CA signed
 
   // Helpers that bind a table row to one field; each returns the row.
   auto integer = [this](std::string name, bool live, int64_t min, int64_t max, auto* field,
@@ -169,6 +170,13 @@ Config::Config() {
             },
             /*multi_word=*/true});
   integer("port", false, 0, 65535, &port_, "TCP port");
+  integer("tls-port", false, 0, 65535, &tls_port_, "TLS port (0: no TLS listener)");
+  text("tls-cert-file", false, &tls_.cert_file, {}, "server certificate chain (PEM)");
+  text("tls-key-file", false, &tls_.key_file, {}, "server private key (PEM)");
+  text("tls-ca-cert-file", false, &tls_.ca_cert_file, {},
+       "CA certificates that client certificates chain to");
+  text("tls-auth-clients", false, &tls_.auth_clients, {"yes", "no", "optional"},
+       "require (yes), accept (optional) or ignore (no) client certificates");
   boolean("protected-mode", true, &protected_mode_, "refuse non-loopback clients when no password is set");
   Register({"requirepass", true, "password clients must AUTH with (empty: none)",
             [this](std::string_view v) {
@@ -442,6 +450,10 @@ void Config::OnChange(std::string name, std::function<void(const std::string&)> 
   on_change_.emplace_back(std::move(name), std::move(callback));
 }
 
+TlsSettings Config::tls() const {
+  std::lock_guard lock(mu_);
+  return tls_;
+}
 std::string Config::fsync() const {
   std::lock_guard lock(mu_);
   return fsync_;

@@ -20,6 +20,14 @@
 
 namespace latchkey {
 
+// The tls-* file and client-certificate settings (tls-port is read on its own).
+struct TlsSettings {
+  std::string cert_file;
+  std::string key_file;
+  std::string ca_cert_file;
+  std::string auth_clients;  // "yes", "no" or "optional"
+};
+
 class Config {
  public:
   Config();
@@ -57,6 +65,8 @@ class Config {
   std::vector<std::string> bind() const;
   int port() const { return port_; }
   bool protected_mode() const { return protected_mode_; }
+  int tls_port() const { return tls_port_; }
+  TlsSettings tls() const;
   std::string requirepass() const;
   // The `user` lines, in file order: each one a user name and its ACL rules.
   std::vector<std::string> users() const;
@@ -125,6 +135,8 @@ class Config {
   std::vector<std::pair<std::string, std::function<void(const std::string&)>>> on_change_;
 
   std::atomic<int> port_{6379};
+  std::atomic<int> tls_port_{0};
+  TlsSettings tls_;
   std::atomic<bool> protected_mode_{true};
   std::vector<std::string> users_;
   std::atomic<uint64_t> acllog_max_len_{128};

@@ -11,7 +11,7 @@
 namespace latchkey {
 
 Connection::Connection(ServerState& server, IoThread& thread, tcp::socket socket,
-                       std::shared_ptr<ClientInfo> info)
+                       std::shared_ptr<ClientInfo> info, asio::ssl::context* tls)
     : server_(server),
       thread_(thread),
       stats_(server.stats.slot(thread.index())),
@@ -19,6 +19,7 @@ Connection::Connection(ServerState& server, IoThread& thread, tcp::socket socket
       info_(std::move(info)),
       parser_(&limits_),
       writer_(&out_) {
+  if (tls != nullptr) tls_ = std::make_unique<asio::ssl::stream<tcp::socket&>>(socket_, *tls);
   session_.info = info_.get();
   session_.acl_generation = server_.acl.generation();
   session_.user = server_.acl.Find("default");
@@ -43,6 +44,22 @@ void Connection::Start() {
   boost::system::error_code ec;
   socket_.set_option(tcp::no_delay(true), ec);
   in_.resize(kReadChunk);
+  if (tls_ != nullptr) {
+    tls_->async_handshake(
+        asio::ssl::stream_base::server,
+        [self = shared_from_this()](const boost::system::error_code& ec) { self->OnHandshake(ec); });
+    return;
+  }
+  ReadMore();
+}
+
+void Connection::OnHandshake(const boost::system::error_code& ec) {
+  if (closed_) return;
+  if (ec) {
+    spdlog::debug("TLS handshake with {} failed: {}", info_->addr, ec.message());
+    Kill();
+    return;
+  }
   ReadMore();
 }
 
@@ -150,9 +167,15 @@ void Connection::ReadMore() {
   if (ShouldPauseReading()) return;  // resumed by OnWritten
   if (in_.size() - in_end_ < kReadChunk / 2) in_.resize(std::max(in_.size() * 2, in_end_ + kReadChunk));
   reading_ = true;
-  socket_.async_read_some(
-      asio::buffer(in_.data() + in_end_, in_.size() - in_end_),
-      [self = shared_from_this()](const boost::system::error_code& ec, size_t n) { self->OnRead(ec, n); });
+  auto buffer = asio::buffer(in_.data() + in_end_, in_.size() - in_end_);
+  auto on_read = [self = shared_from_this()](const boost::system::error_code& ec, size_t n) {
+    self->OnRead(ec, n);
+  };
+  if (tls_ != nullptr) {
+    tls_->async_read_some(buffer, std::move(on_read));
+  } else {
+    socket_.async_read_some(buffer, std::move(on_read));
+  }
 }
 
 void Connection::OnRead(const boost::system::error_code& ec, size_t n) {
@@ -320,9 +343,14 @@ void Connection::Flush() {
   }
   held_.clear();
   writing_.swap(out_);
-  asio::async_write(
-      socket_, asio::buffer(writing_),
-      [self = shared_from_this()](const boost::system::error_code& ec, size_t n) { self->OnWritten(ec, n); });
+  auto on_written = [self = shared_from_this()](const boost::system::error_code& ec, size_t n) {
+    self->OnWritten(ec, n);
+  };
+  if (tls_ != nullptr) {
+    asio::async_write(*tls_, asio::buffer(writing_), std::move(on_written));
+  } else {
+    asio::async_write(socket_, asio::buffer(writing_), std::move(on_written));
+  }
 }
 
 void Connection::OnWritten(const boost::system::error_code& ec, size_t n) {

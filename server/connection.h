@@ -18,6 +18,9 @@
 // the hard limit, or past the soft limit for longer than its seconds, closes the client (Redis's
 // client-output-buffer-limit semantics). A protocol error is answered, then the connection closes.
 //
+// TLS: on the TLS port the socket is wrapped in an ssl::stream; reading starts after the handshake,
+// and a failed handshake (a plaintext client, a certificate the CA did not sign) closes the client.
+//
 // Thread-safety: every method runs on the connection's own io_context thread; Kill() may be posted from
 // anywhere through ClientInfo::kill.
 #pragma once
@@ -35,6 +38,7 @@
 #include "server/command_context.h"
 #include "server/monitor.h"
 #include "server/pubsub.h"
+#include "server/tls.h"
 
 namespace latchkey {
 
@@ -42,7 +46,9 @@ class IoThread;
 
 class Connection : public std::enable_shared_from_this<Connection>, public Subscriber, public MonitorSink {
  public:
-  Connection(ServerState& server, IoThread& thread, tcp::socket socket, std::shared_ptr<ClientInfo> info);
+  // With `tls` (the TLS port's context), the client is served over TLS once its handshake succeeds.
+  Connection(ServerState& server, IoThread& thread, tcp::socket socket, std::shared_ptr<ClientInfo> info,
+             asio::ssl::context* tls = nullptr);
   ~Connection() override;
 
   // Starts the read loop. REQUIRES: called on the owning thread.
@@ -65,6 +71,7 @@ class Connection : public std::enable_shared_from_this<Connection>, public Subsc
   static constexpr size_t kUnauthenticatedQueryLimit = 1024 * 1024;
 
   void ReadMore();
+  void OnHandshake(const boost::system::error_code& ec);
   // Runs `fn(*this)` on this connection's thread: at once if called there (so a message produced by
   // the current command lands right after its reply, as in Redis), else posted, and dropped if the
   // connection is gone by then.
@@ -94,6 +101,7 @@ class Connection : public std::enable_shared_from_this<Connection>, public Subsc
   IoThread& thread_;
   ThreadStats& stats_;
   tcp::socket socket_;
+  std::unique_ptr<asio::ssl::stream<tcp::socket&>> tls_;  // over socket_ on the TLS port
   std::shared_ptr<ClientInfo> info_;
 
   std::vector<char> in_;

@@ -259,27 +259,13 @@ Status Server::Start() {
   if (!users.ok()) return users;
   Status storage = OpenStorage();
   if (!storage.ok()) return storage;
-  asio::io_context& main = threads_[0]->context();
-  for (const std::string& address : config_.bind()) {
-    std::string host = address[0] == '-' ? address.substr(1) : address;  // "-::1": optional address
-    boost::system::error_code ec;
-    auto ip = asio::ip::make_address(host, ec);
-    if (ec) return Status::Err("invalid bind address '" + host + "'");
-    tcp::endpoint endpoint(ip, static_cast<unsigned short>(config_.port()));
-    auto acceptor = std::make_unique<tcp::acceptor>(main);
-    acceptor->open(endpoint.protocol(), ec);
-    if (!ec) acceptor->set_option(tcp::acceptor::reuse_address(true), ec);
-    if (!ec && ip.is_v6()) acceptor->set_option(asio::ip::v6_only(true), ec);
-    if (!ec) acceptor->bind(endpoint, ec);
-    if (!ec) acceptor->listen(config_.tcp_backlog(), ec);
-    if (ec) {
-      if (address[0] == '-') continue;
-      return Status::Err("could not listen on " + EndpointText(endpoint) + ": " + ec.message());
-    }
-    state_->tcp_port = acceptor->local_endpoint().port();
-    acceptors_.push_back(std::move(acceptor));
+  Status listening = Listen(config_.port(), /*tls=*/false);
+  if (listening.ok() && config_.tls_port() != 0) {
+    listening = MakeTlsContext(config_.tls(), &tls_context_);
+    if (listening.ok()) listening = Listen(config_.tls_port(), /*tls=*/true);
   }
-  if (acceptors_.empty()) return Status::Err("no address to listen on");
+  if (!listening.ok()) return listening;
+  asio::io_context& main = threads_[0]->context();
   for (size_t i = 0; i < acceptors_.size(); ++i) Accept(i);
 
   signals_ = std::make_unique<asio::signal_set>(main, SIGINT, SIGTERM);
@@ -297,6 +283,33 @@ Status Server::Start() {
   return Status::Ok();
 }
 
+Status Server::Listen(int port, bool tls) {
+  asio::io_context& main = threads_[0]->context();
+  const size_t before = acceptors_.size();
+  for (const std::string& address : config_.bind()) {
+    std::string host = address[0] == '-' ? address.substr(1) : address;  // "-::1": optional address
+    boost::system::error_code ec;
+    auto ip = asio::ip::make_address(host, ec);
+    if (ec) return Status::Err("invalid bind address '" + host + "'");
+    tcp::endpoint endpoint(ip, static_cast<unsigned short>(port));
+    auto acceptor = std::make_unique<tcp::acceptor>(main);
+    acceptor->open(endpoint.protocol(), ec);
+    if (!ec) acceptor->set_option(tcp::acceptor::reuse_address(true), ec);
+    if (!ec && ip.is_v6()) acceptor->set_option(asio::ip::v6_only(true), ec);
+    if (!ec) acceptor->bind(endpoint, ec);
+    if (!ec) acceptor->listen(config_.tcp_backlog(), ec);
+    if (ec) {
+      if (address[0] == '-') continue;
+      return Status::Err("could not listen on " + EndpointText(endpoint) + ": " + ec.message());
+    }
+    if (!tls) state_->tcp_port = acceptor->local_endpoint().port();
+    acceptors_.push_back(std::move(acceptor));
+    acceptor_tls_.push_back(tls);
+  }
+  if (acceptors_.size() == before) return Status::Err("no address to listen on");
+  return Status::Ok();
+}
+
 void Server::Accept(size_t acceptor_index) {
   tcp::acceptor& acceptor = *acceptors_[acceptor_index];
   const size_t target = next_thread_;
@@ -305,12 +318,15 @@ void Server::Accept(size_t acceptor_index) {
       threads_[target]->context(),
       [this, acceptor_index, target](const boost::system::error_code& ec, tcp::socket socket) {
         if (ec == asio::error::operation_aborted || state_->shutting_down) return;
-        if (!ec) OnAccepted(std::move(socket), *threads_[target]);
+        if (!ec) {
+          OnAccepted(std::move(socket), *threads_[target],
+                     acceptor_tls_[acceptor_index] ? tls_context_.get() : nullptr);
+        }
         Accept(acceptor_index);
       });
 }
 
-void Server::OnAccepted(tcp::socket socket, IoThread& thread) {
+void Server::OnAccepted(tcp::socket socket, IoThread& thread, asio::ssl::context* tls) {
   ThreadStats& stats = state_->stats.slot(0);
   boost::system::error_code ec;
   tcp::endpoint peer = socket.remote_endpoint(ec);
@@ -333,7 +349,7 @@ void Server::OnAccepted(tcp::socket socket, IoThread& thread) {
   info->laddr = EndpointText(socket.local_endpoint(ec));
   info->created_ms = NowMs();
   info->last_interaction_ms = info->created_ms;
-  auto connection = std::make_shared<Connection>(*state_, thread, std::move(socket), info);
+  auto connection = std::make_shared<Connection>(*state_, thread, std::move(socket), info, tls);
   std::weak_ptr<Connection> weak = connection;
   info->kill = [&thread, weak] {
     asio::post(thread.context(), [weak] {

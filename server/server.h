@@ -15,6 +15,7 @@
 #include "server/asio.h"
 #include "server/io_thread.h"
 #include "server/server_state.h"
+#include "server/tls.h"
 
 namespace latchkey {
 
@@ -46,15 +47,19 @@ class Server {
                           DurableStore::LoadStats* stats);
   // Creates the event log and the session store, and loads them from disk.
   Status OpenDomainStores();
+  // Listens on `port` at every bind address; `tls`: connections accepted there speak TLS.
+  Status Listen(int port, bool tls);
   void Accept(size_t acceptor_index);
   // The expiry thread: `hz` cycles a second of ActiveExpiry, each within its time budget.
   void RunActiveExpiry();
-  void OnAccepted(tcp::socket socket, IoThread& thread);
+  void OnAccepted(tcp::socket socket, IoThread& thread, asio::ssl::context* tls);
 
   Config& config_;
   std::unique_ptr<ServerState> state_;
   std::vector<std::unique_ptr<IoThread>> threads_;
   std::vector<std::unique_ptr<tcp::acceptor>> acceptors_;
+  std::vector<bool> acceptor_tls_;                   // per acceptor: on the TLS port
+  std::unique_ptr<asio::ssl::context> tls_context_;  // when tls-port is set
   std::unique_ptr<asio::signal_set> signals_;
   std::thread expiry_thread_;
   std::mutex expiry_mu_;

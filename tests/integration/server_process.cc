@@ -17,8 +17,6 @@
 #include "gtest/gtest.h"
 
 namespace latchkey::testing {
-namespace {
-
 int FreePort() {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
@@ -32,6 +30,8 @@ int FreePort() {
   close(fd);
   return port;
 }
+
+namespace {
 
 double Seconds() {
   using namespace std::chrono;

@@ -21,6 +21,9 @@ struct ReplyDeleter {
 };
 using Reply = std::unique_ptr<redisReply, ReplyDeleter>;
 
+// A TCP port on the loopback interface that nothing listens on right now.
+int FreePort();
+
 class ServerProcess {
  public:
   // Starts the server with `--port <free> --bind 127.0.0.1 --dir <tmp>` plus `extra_args`, and waits
