@@ -334,8 +334,9 @@ TEST(ActiveExpiryTest, SessionsExpireThroughTheCycle) {
   constexpr int64_t kIdle = 1000;
   std::vector<std::string> ids;
   for (int i = 0; i < kSessions; ++i) {
+    const std::string sub = Key("user", i % 7);  // CreateOptions holds views
     SessionStore::CreateOptions o;
-    o.sub = Key("user", i % 7);
+    o.sub = sub;
     o.idle_ms = kIdle + (i % 2);  // half end at kNow + 1000, half at kNow + 1001
     o.abs_ms = 3600 * 1000;
     o.client = "web";

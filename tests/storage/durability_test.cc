@@ -50,7 +50,8 @@ TEST(RecordCodec, DatabasesAreContiguousRanges) {
   EXPECT_EQ(KvRangeEnd(3), KvRangeStart(4));
   uint16_t db = 0;
   std::string_view key;
-  ASSERT_TRUE(DecodeKvKey(EncodeKvKey(258, "k"), &db, &key));
+  const std::string encoded = EncodeKvKey(258, "k");  // `key` points into it
+  ASSERT_TRUE(DecodeKvKey(encoded, &db, &key));
   EXPECT_EQ(db, 258);
   EXPECT_EQ(key, "k");
 }
