@@ -23,7 +23,7 @@ void LogRefusal(ServerState& server, Session& session, std::string reason, std::
                 std::string username, int64_t now_ms) {
   AclLog::Entry entry;
   entry.reason = std::move(reason);
-  entry.context = session.txn.active ? "multi" : "toplevel";
+  entry.context = session.txn.active || session.txn.executing ? "multi" : "toplevel";
   entry.object = std::move(object);
   entry.username = std::move(username);
   entry.created_ms = now_ms;
@@ -64,17 +64,26 @@ std::optional<std::string> AclRefusal(ServerState& server, Session& session, con
   const AclUser& user = *session.user;
   if (user.unrestricted() || (spec.flags & kCmdNoAuth)) return std::nullopt;
   AclUser::Verdict verdict = user.Check(spec, args);
+  // Refused while EXEC runs the queue: it was allowed when queued, so the rules changed since (Redis
+  // words these refusals differently).
+  const bool executing = session.txn.executing;
+  const std::string changed =
+      "NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC call. "
+      "This command is no longer allowed for the following reason: ";
   switch (verdict.denied) {
     case AclUser::Denied::kNone:
       return std::nullopt;
     case AclUser::Denied::kCommand:
       LogRefusal(server, session, "command", verdict.object, user.name(), now_ms);
+      if (executing) return changed + "no permission to execute the command or subcommand";
       return "NOPERM this user has no permissions to run the '" + spec.fullname + "' command";
     case AclUser::Denied::kKey:
       LogRefusal(server, session, "key", verdict.object, user.name(), now_ms);
+      if (executing) return changed + "no permission to touch the specified keys";
       return std::string("NOPERM this user has no permissions to access one of the keys used as arguments");
     case AclUser::Denied::kChannel:
       LogRefusal(server, session, "channel", verdict.object, user.name(), now_ms);
+      if (executing) return changed + "no permission to access one of the channels used as arguments";
       return std::string(
           "NOPERM this user has no permissions to access one of the channels used as arguments");
   }

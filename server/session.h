@@ -24,8 +24,9 @@ struct ServerState;
 
 // MULTI/EXEC and WATCH (commands/transactions.cc).
 struct TransactionState {
-  bool active = false;   // between MULTI and EXEC/DISCARD
-  bool aborted = false;  // a command failed to queue: EXEC answers EXECABORT
+  bool active = false;     // between MULTI and EXEC/DISCARD
+  bool aborted = false;    // a command failed to queue: EXEC answers EXECABORT
+  bool executing = false;  // EXEC is running the queued commands (ACL refusals then say so)
   std::vector<std::vector<std::string>> queued;
   std::vector<std::pair<int, std::string>> watched;  // (database, key)
   std::shared_ptr<WatchFlag> watch_flag;             // raised when a watched key changes

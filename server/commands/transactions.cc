@@ -90,7 +90,9 @@ void Exec(CommandContext& ctx) {
       ctx.reply.NullArray();
     } else {
       ctx.reply.Array(queue.size());
+      txn.executing = true;  // permissions are checked again as each runs: they may have changed
       for (const auto& args : queue) Dispatch(ctx.server, ctx.session, ctx.reply, ctx.stats, args);
+      txn.executing = false;
     }
   }
   EndTransaction(ctx.server, ctx.session);

@@ -1,7 +1,8 @@
 // ACL users as a client sees them: `user` lines and requirepass, AUTH and HELLO AUTH as a user, a
 // gateway's verify-only user (may check, never issue, revoke or flush), key and channel patterns,
-// NOPERM texts and ACL LOG entries as Redis 7.0 words them, SETUSER taking effect on a logged-in
-// connection, all-or-nothing SETUSER, DELUSER closing the user's connections, refusals inside MULTI.
+// NOPERM texts and ACL LOG entries as Redis 7.0 words them (at EXEC too), SETUSER taking effect on a
+// logged-in connection, all-or-nothing SETUSER, DELUSER closing the user's connections, refusals inside
+// MULTI.
 #include <map>
 #include <string>
 #include <vector>
@@ -202,6 +203,70 @@ TEST(AclTest, ARefusedCommandInsideMultiAbortsTheTransaction) {
   EXPECT_EQ(Ask(m.get(), {"EXEC"}), "EXECABORT Transaction discarded because of previous errors.");
   EXPECT_EQ(Ask(admin.get(), {"EXISTS", "a"}), "0");
   EXPECT_EQ(NewestLogEntry(admin.get()).at("context"), "multi");
+}
+
+// Permissions are checked again when EXEC runs the queue; refusals then carry Redis 7.0's "ACLs rules
+// changed" texts (checked against redis-server) and are logged in the multi context.
+TEST(AclTest, RulesChangedBetweenQueueingAndExecAreEnforcedAtExec) {
+  ServerProcess server;
+  RedisConn admin = server.Connect();
+  EXPECT_EQ(Ask(admin.get(), {"ACL", "SETUSER", "m", "on", ">pw", "~a", "&ch", "+multi", "+exec", "+set",
+                              "+publish", "+get"}),
+            "OK");
+  RedisConn m = LoggedIn(server, "m", "pw");
+  EXPECT_EQ(Ask(m.get(), {"MULTI"}), "OK");
+  EXPECT_EQ(Ask(m.get(), {"SET", "a", "1"}), "QUEUED");
+  EXPECT_EQ(Ask(m.get(), {"PUBLISH", "ch", "x"}), "QUEUED");
+  EXPECT_EQ(Ask(m.get(), {"GET", "a"}), "QUEUED");
+  EXPECT_EQ(Ask(admin.get(), {"ACL", "SETUSER", "m", "resetkeys", "~b", "resetchannels", "&other", "-get"}),
+            "OK");
+  Reply exec = Command(m.get(), {"EXEC"});
+  ASSERT_EQ(exec->type, REDIS_REPLY_ARRAY);
+  ASSERT_EQ(exec->elements, 3u);
+  const std::string changed =
+      "NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC call. "
+      "This command is no longer allowed for the following reason: ";
+  EXPECT_EQ(Str(exec->element[0]), changed + "no permission to touch the specified keys");
+  EXPECT_EQ(Str(exec->element[1]), changed + "no permission to access one of the channels used as arguments");
+  EXPECT_EQ(Str(exec->element[2]), changed + "no permission to execute the command or subcommand");
+  EXPECT_EQ(Ask(admin.get(), {"EXISTS", "a"}), "0");
+  EXPECT_EQ(NewestLogEntry(admin.get()).at("context"), "multi");
+  // Outside a transaction the usual texts again.
+  EXPECT_EQ(Ask(m.get(), {"SET", "a", "1"}), kNoPermKey);
+}
+
+// Secrets never reach the slow log: AUTH and HELLO AUTH passwords, ACL SETUSER rules (Redis 7.0
+// redacts everything after SETUSER), session ids and refresh tokens.
+TEST(AclTest, SecretsAreRedactedInTheSlowLog) {
+  ServerProcess server({"--slowlog-log-slower-than", "0"});
+  RedisConn admin = server.Connect();
+  EXPECT_EQ(Ask(admin.get(), {"ACL", "SETUSER", "writer", "on", ">pass-one", "~*", "+@all"}), "OK");
+  RedisConn w = LoggedIn(server, "writer", "pass-one");
+  EXPECT_EQ(Command(w.get(), {"HELLO", "2", "AUTH", "writer", "pass-one"})->type, REDIS_REPLY_ARRAY);
+  Reply created = Command(w.get(), {"SESSION.CREATE", "alice", "IDLE", "60", "ABS", "600"});
+  ASSERT_EQ(created->type, REDIS_REPLY_ARRAY);
+  std::string id;
+  for (size_t i = 0; i + 1 < created->elements; i += 2) {
+    if (Str(created->element[i]) == "id") id = Str(created->element[i + 1]);
+  }
+  ASSERT_FALSE(id.empty());
+  Command(w.get(), {"SESSION.GET", id});
+  Command(w.get(), {"SESSION.TOUCH", id});
+  Reply log = Command(admin.get(), {"SLOWLOG", "GET", "100"});
+  ASSERT_EQ(log->type, REDIS_REPLY_ARRAY);
+  bool saw_setuser = false;
+  for (size_t i = 0; i < log->elements; ++i) {
+    const redisReply* args = log->element[i]->element[3];
+    std::string line;
+    for (size_t j = 0; j < args->elements; ++j) line += Str(args->element[j]) + " ";
+    EXPECT_EQ(line.find("pass-one"), std::string::npos) << line;
+    EXPECT_EQ(line.find(id), std::string::npos) << line;
+    if (line.starts_with("ACL SETUSER ")) {
+      saw_setuser = true;
+      EXPECT_EQ(line, "ACL SETUSER (redacted) (redacted) (redacted) (redacted) (redacted) ");
+    }
+  }
+  EXPECT_TRUE(saw_setuser);
 }
 
 }  // namespace
