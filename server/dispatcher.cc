@@ -64,6 +64,8 @@ std::vector<bool> SecretArgs(const CommandSpec& spec, std::span<const std::strin
              (spec.fullname == "rtoken.rotate" || spec.fullname == "rtoken.inspect" ||
               (spec.fullname == "rtoken.revoke" && !EqualsIgnoreCase(args[1], "family")))) {
     secret[1] = true;  // the refresh token
+  } else if (spec.fullname == "acl|setuser") {
+    for (size_t i = 2; i < args.size(); ++i) secret[i] = true;  // as Redis 7.0: the user and every rule
   } else if (spec.fullname == "hello") {
     for (size_t i = 2; i + 2 < args.size(); ++i) {
       if (EqualsIgnoreCase(args[i], "auth")) {
