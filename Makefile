@@ -7,7 +7,7 @@ PACKAGES := cmake ninja-build g++ pkg-config libboost-dev libboost-system-dev li
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 NODE_CLIENTS := tests/clients/node
 
-.PHONY: deps build run test test-sanitize fuzz clean
+.PHONY: deps build run test test-sanitize test-tsan fuzz clean
 
 # A package also counts as present when an installed one provides it (e.g. npm inside a nodejs
 # build that bundles it).
@@ -45,7 +45,7 @@ test: build $(NODE_CLIENTS)/node_modules
 SANITIZE_REPORTS := $(CURDIR)/build-sanitize/reports
 SANITIZE_SKIP := ^(Eviction|Policies/AllKeysEviction|ActiveExpiry\.MassExpiryDoesNotStallClients)
 test-sanitize: deps $(NODE_CLIENTS)/node_modules
-	cmake -S . -B build-sanitize -G Ninja -DCMAKE_BUILD_TYPE=None -DLATCHKEY_SANITIZE=ON
+	cmake -S . -B build-sanitize -G Ninja -DCMAKE_BUILD_TYPE=None -DLATCHKEY_SANITIZE=address,undefined
 	cmake --build build-sanitize -j $(JOBS)
 	rm -rf $(SANITIZE_REPORTS) && mkdir -p $(SANITIZE_REPORTS)
 	cd build-sanitize && ASAN_OPTIONS=log_path=$(SANITIZE_REPORTS)/asan:detect_leaks=1 \
@@ -53,6 +53,20 @@ test-sanitize: deps $(NODE_CLIENTS)/node_modules
 	  ctest --output-on-failure -j 2 -E '$(SANITIZE_SKIP)'
 	@if [ -n "$$(ls -A $(SANITIZE_REPORTS))" ]; then \
 	  echo "sanitizer reports:"; cat $(SANITIZE_REPORTS)/*; exit 1; fi
+
+# The concurrency tests under ThreadSanitizer in build-tsan: the storage layer's concurrent writers,
+# rotations, sessions and transactions in-process, and the integration tests that drive a TSan server
+# from many connections at once.
+TSAN_REPORTS := $(CURDIR)/build-tsan/reports
+TSAN_TESTS := Concurren|Network\.TwoHundred|Crash\.|Transactions\.
+test-tsan: deps
+	cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=None -DLATCHKEY_SANITIZE=thread
+	cmake --build build-tsan -j $(JOBS) --target storage_tests integration_tests latchkey-server
+	rm -rf $(TSAN_REPORTS) && mkdir -p $(TSAN_REPORTS)
+	cd build-tsan && TSAN_OPTIONS=log_path=$(TSAN_REPORTS)/tsan:halt_on_error=1 \
+	  ctest --output-on-failure -j 2 -R '$(TSAN_TESTS)'
+	@if [ -n "$$(ls -A $(TSAN_REPORTS))" ]; then \
+	  echo "sanitizer reports:"; cat $(TSAN_REPORTS)/*; exit 1; fi
 
 # libFuzzer targets under ASan+UBSan (clang, a build of their own in build-fuzz), each run for
 # FUZZ_SECONDS from a copy of its seed corpus in tests/fuzz/corpus. Crashes land in build-fuzz.
