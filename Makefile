@@ -56,15 +56,16 @@ test-sanitize: deps $(NODE_CLIENTS)/node_modules
 
 # The concurrency tests under ThreadSanitizer in build-tsan: the storage layer's concurrent writers,
 # rotations, sessions and transactions in-process, and the integration tests that drive a TSan server
-# from many connections at once.
+# from many connections at once. detect_deadlocks=0: a transaction over every shard holds more than the
+# 64 mutexes TSan's lock-order detector can track; the maxmemory tests are left out as under ASan.
 TSAN_REPORTS := $(CURDIR)/build-tsan/reports
 TSAN_TESTS := Concurren|Network\.TwoHundred|Crash\.|Transactions\.
 test-tsan: deps
 	cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=None -DLATCHKEY_SANITIZE=thread
 	cmake --build build-tsan -j $(JOBS) --target storage_tests integration_tests latchkey-server
 	rm -rf $(TSAN_REPORTS) && mkdir -p $(TSAN_REPORTS)
-	cd build-tsan && TSAN_OPTIONS=log_path=$(TSAN_REPORTS)/tsan:halt_on_error=1 \
-	  ctest --output-on-failure -j 2 -R '$(TSAN_TESTS)'
+	cd build-tsan && TSAN_OPTIONS=log_path=$(TSAN_REPORTS)/tsan:halt_on_error=1:suppressions=$(CURDIR)/tests/tsan.supp:detect_deadlocks=0 \
+	  ctest --output-on-failure -j 2 -R '$(TSAN_TESTS)' -E '^Eviction'
 	@if [ -n "$$(ls -A $(TSAN_REPORTS))" ]; then \
 	  echo "sanitizer reports:"; cat $(TSAN_REPORTS)/*; exit 1; fi
 
