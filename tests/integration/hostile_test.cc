@@ -21,13 +21,6 @@ int64_t UsedMemory(redisContext* c) {
   return InfoField(c, "memory", "used_memory");
 }
 
-void ExpectServes(const ServerProcess& server) {
-  RedisConn c = server.Connect();
-  Reply r = Command(c.get(), {"PING"});
-  ASSERT_NE(r, nullptr);
-  EXPECT_STREQ(r->str, "PONG");
-}
-
 // Waits up to 5 s for used_memory to come within `slack` bytes of `baseline`; returns the last value.
 int64_t SettledMemory(redisContext* c, int64_t baseline, int64_t slack) {
   int64_t used = UsedMemory(c);

@@ -218,4 +218,11 @@ Reply Command(redisContext* c, const std::vector<std::string>& args) {
   return Reply(r);
 }
 
+void ExpectServes(const ServerProcess& server) {
+  RedisConn c = server.Connect();
+  Reply r = Command(c.get(), {"PING"});
+  ASSERT_NE(r, nullptr);
+  EXPECT_STREQ(r->str, "PONG");
+}
+
 }  // namespace latchkey::testing

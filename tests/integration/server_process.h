@@ -77,6 +77,8 @@ Reply Command(redisContext* c, const std::vector<std::string>& args);
 void AppendCommand(redisContext* c, const std::vector<std::string>& args);
 // The next reply of a pipeline; fails the test and returns nullptr on a transport error.
 Reply NextReply(redisContext* c);
+// A new connection to `server` gets PONG to PING (a check that it still serves everyone else).
+void ExpectServes(const ServerProcess& server);
 // Sends MULTI, `commands`, EXEC in one write and returns EXEC's reply (nullptr, without failing the
 // test, on a transport error: callers kill servers on purpose).
 // Fails the test if MULTI or a queued command is not answered +OK / +QUEUED.

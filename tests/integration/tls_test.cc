@@ -88,13 +88,6 @@ class TlsTest : public ::testing::Test {
     }
     return Shell(line + " " + command, status);
   }
-  // The plain port still answers.
-  static void ExpectPlainPortServes(const ServerProcess& server) {
-    RedisConn c = server.Connect();
-    Reply r = Command(c.get(), {"PING"});
-    ASSERT_NE(r, nullptr);
-    EXPECT_STREQ(r->str, "PONG");
-  }
 
   Certificates certs_;
   int tls_port_ = FreePort();
@@ -107,8 +100,8 @@ TEST_F(TlsTest, ClientWithACertificateTheCaSignedIsServed) {
   // Two thousand round trips on one TLS connection.
   EXPECT_EQ(Cli("client", "-r 2000 INCR counter").substr(0, 2), "1\n");
   EXPECT_EQ(Cli("client", "GET counter"), "2000\n");
-  ExpectPlainPortServes(server);
-  RedisConn c = server.Connect();
+  ExpectServes(server);  // the plain port still answers
+      RedisConn c = server.Connect();
   Reply r = Command(c.get(), {"GET", "k"});
   ASSERT_NE(r, nullptr);
   EXPECT_STREQ(r->str, "over-tls");  // one keyspace behind both ports
@@ -131,7 +124,7 @@ TEST_F(TlsTest, HandshakesThatMustFailAreRefusedAndOthersAreUndisturbed) {
               std::to_string(tls_port_) + " PING");
   EXPECT_EQ(out.find("PONG"), std::string::npos);
   EXPECT_EQ(Cli("client", "PING"), "PONG\n");
-  ExpectPlainPortServes(server);
+  ExpectServes(server);  // the plain port still answers
 }
 
 TEST_F(TlsTest, OptionalAndNoClientCertificates) {
